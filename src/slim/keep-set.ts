@@ -21,8 +21,17 @@ export interface KeepReason {
  * The set of paths to keep, each with every reason it was kept for (the first is the one
  * shown by default). Paths are stored without a leading slash.
  */
+/** A file whose content whittle writes instead of the image's (e.g. a reduced /etc/passwd). */
+export interface GeneratedFile {
+  readonly content: Buffer;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
 export class KeepSet {
   private readonly reasons = new Map<string, KeepReason[]>();
+  private readonly generated = new Map<string, GeneratedFile>();
 
   /** Returns true if the path was not kept before (so callers can recurse only once). */
   add(path: string, reason: KeepReason): boolean {
@@ -46,6 +55,17 @@ export class KeepSet {
 
   reasonsFor(path: string): readonly KeepReason[] {
     return this.reasons.get(cleanPath(path)) ?? [];
+  }
+
+  /** Keeps the path with new content (a reduced passwd, a created /tmp is a directory instead). */
+  replaceContent(path: string, file: GeneratedFile, reason: KeepReason): void {
+    const p = cleanPath(path);
+    this.generated.set(p, file);
+    this.reasons.set(p, [reason, ...(this.reasons.get(p) ?? [])]);
+  }
+
+  generatedContent(path: string): GeneratedFile | undefined {
+    return this.generated.get(cleanPath(path));
   }
 
   paths(): string[] {
