@@ -6,12 +6,12 @@
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pack, type Headers } from 'tar-stream';
+import { pack, type Header } from 'tar-stream';
 import { RootFs, type LayerSource } from '../../src/rootfs/rootfs.js';
 
 export interface MemberSpec {
   name: string;
-  type?: Headers['type'];
+  type?: Header['type'];
   content?: string | Buffer;
   mode?: number;
   uid?: number;
@@ -43,7 +43,7 @@ export async function tarBuffer(members: readonly MemberSpec[]): Promise<Buffer>
   });
   for (const m of members) {
     const content = m.content === undefined ? undefined : Buffer.from(m.content);
-    const header: Headers = {
+    const header: Partial<Header> & { name: string } = {
       name: m.name,
       type: m.type ?? 'file',
       mode: m.mode ?? (m.type === 'directory' ? 0o755 : 0o644),

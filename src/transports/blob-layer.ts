@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { BadInputError, DigestMismatchError } from '../errors.js';
+import type { Compression, Layer } from '../image/model.js';
+import { openRangeStream, RangeReader, type FileRange } from '../tar/file-range.js';
+import { HashingStream, digestHex } from '../util/digest.js';
+import type { Workspace } from '../util/workspace.js';
+
+/** Looks at the first bytes: layer media types lie often enough that the bytes decide. */
+export async function detectCompression(range: FileRange): Promise<Compression> {
+  if (range.size < 4) return 'none';
+  const rr = new RangeReader();
+  try {
+    const head = await rr.read(range.path, range.start, 4);
+    if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+    if (head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+    return 'none';
+  } finally {
+    await rr.close();
+  }
+}
+
+/** A stream that fails at its end if what passed through does not hash to `expected`. */
+export function verifyingStream(expected: string, what: string): Transform {
+  const hasher = createHash('sha256');
+  return new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
+      hasher.update(chunk);
+      cb(null, chunk);
+    },
+    flush(cb: TransformCallback) {
+      const actual = `sha256:${hasher.digest('hex')}`;
+      cb(actual === expected ? null : new DigestMismatchError(what, expected, actual));
+    },
+  });
+}
+
+export interface BlobLayerInit {
+  blob: FileRange;
+  digest: string;
+  diffId: string;
+  mediaType: string;
+  compression: Compression;
+  workspace: Workspace;
+  what: string;
+}
+
+/** A layer whose blob is a byte range on disk (a file, or a member of an archive). */
+export class BlobLayer implements Layer {
+  readonly digest: string;
+  readonly diffId: string;
+  readonly size: number;
+  readonly mediaType: string;
+  readonly compression: Compression;
+  private tarPromise?: Promise<FileRange>;
+
+  constructor(private readonly init: BlobLayerInit) {
+    this.digest = init.digest;
+    this.diffId = init.diffId;
+    this.size = init.blob.size;
+    this.mediaType = init.mediaType;
+    this.compression = init.compression;
+  }
+
+  openBlob(): Readable {
+    const src = openRangeStream(this.init.blob);
+    const check = verifyingStream(this.digest, `${this.init.what} blob`);
+    src.on('error', (err) => check.destroy(err));
+    return src.pipe(check);
+  }
+
+  tar(): Promise<FileRange> {
+    this.tarPromise ??= this.prepareTar();
+    return this.tarPromise;
+  }
+
+  private async prepareTar(): Promise<FileRange> {
+    const { blob, what, workspace } = this.init;
+    if (this.compression === 'none') {
+      const hasher = new HashingStream();
+      await pipeline(openRangeStream(blob), hasher, devNull());
+      const actual = hasher.digest();
+      if (actual !== this.diffId) throw new DigestMismatchError(what, this.diffId, actual);
+      return blob;
+    }
+    if (this.compression !== 'gzip') {
+      throw new BadInputError(`${what}: ${this.compression} layers are not supported yet`);
+    }
+    const out = workspace.path(`layer-${digestHex(this.diffId)}.tar`);
+    const compressed = new HashingStream();
+    const uncompressed = new HashingStream();
+    try {
+      await pipeline(openRangeStream(blob), compressed, createGunzip(), uncompressed, createWriteStream(out));
+    } catch (err) {
+      throw new BadInputError(`${what}: cannot decompress (${(err as Error).message})`, { cause: err });
+    }
+    if (compressed.digest() !== this.digest) throw new DigestMismatchError(what, this.digest, compressed.digest());
+    if (uncompressed.digest() !== this.diffId) throw new DigestMismatchError(`${what} (uncompressed)`, this.diffId, uncompressed.digest());
+    return { path: out, start: 0, size: uncompressed.bytes };
+  }
+}
+
+function devNull(): Writable {
+  return new Writable({
+    write(_c: Buffer, _e: BufferEncoding, cb: (err?: Error | null) => void) {
+      cb();
+    },
+  });
+}
