@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { formatBytes, formatPercent, formatTable } from '../report/format.js';
+import { note, printJson, printText } from '../report/output.js';
+import { LAYER_TITLES } from '../slim/build-image.js';
+import { slimImage, type SlimResult } from '../slim/slim-image.js';
+import { platformOption, type GlobalOptions } from './common.js';
+
+interface SlimFlags {
+  tag?: string;
+  output?: string;
+  profile: string;
+  base?: string;
+  keep: string[];
+  drop: string[];
+  audit?: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function registerSlimCommand(program: Command): void {
+  program
+    .command('slim')
+    .description('write a small image holding only what the program needs at run time')
+    .argument('<src>', 'source image (docker-daemon:, docker-archive:, oci:, oci-archive:, or a bare name)')
+    .option('-t, --tag <name:tag>', 'tag for the slimmed image (default NAME:TAG-slim)')
+    .option('-o, --output <ref>', 'write here instead of the daemon (docker-archive:PATH, oci:DIR, oci-archive:PATH, docker-daemon:NAME:TAG)')
+    .option('--profile <auto|name|path>', 'what to keep: a built-in profile, a profile file, or auto (from the entrypoint)', 'auto')
+    .option('--base <scratch|distroless|ref>', "what to build on (default: the profile's, distroless)")
+    .option('--keep <glob>', 'also keep paths matching this glob (repeatable)', collect, [])
+    .option('--drop <glob>', 'never keep paths matching this glob (repeatable)', collect, [])
+    .option('--audit <file>', 'write one JSON line per path: kept or dropped, and why')
+    .option('--dry-run', 'print the plan and write nothing')
+    .option('--json', 'one JSON document on stdout')
+    .action(async (src: string, flags: SlimFlags, cmd: Command) => {
+      const global = cmd.optsWithGlobals<GlobalOptions>();
+      const epoch = process.env.SOURCE_DATE_EPOCH;
+      if (epoch !== undefined && !/^\d+$/.test(epoch)) throw new UsageError(`SOURCE_DATE_EPOCH must be whole seconds, not ${JSON.stringify(epoch)}`);
+      const result = await slimImage({
+        source: src,
+        ...(flags.output ? { output: flags.output } : {}),
+        ...(flags.tag ? { tag: flags.tag } : {}),
+        profile: flags.profile,
+        ...(flags.base ? { base: flags.base } : {}),
+        keep: flags.keep,
+        drop: flags.drop,
+        ...(flags.audit ? { audit: flags.audit } : {}),
+        dryRun: flags.dryRun ?? false,
+        platform: platformOption(global),
+        mtime: epoch ? Number(epoch) : 0,
+        warn: (m) => {
+          if (!global.quiet) note(`warning: ${m}`);
+        },
+      });
+      if (flags.json) printJson(result);
+      else printText(renderSlim(result));
+    });
+}
+
+export function renderSlim(r: SlimResult): string {
+  const lines = [`profile ${r.profile}, base ${r.base}, program ${r.program}`, ''];
+  const rows: string[][] = [['original', r.source.reference, formatBytes(r.source.size), String(r.source.files), String(r.source.layers)]];
+  if (r.output) {
+    rows.push(['slimmed', r.output.reference, formatBytes(r.output.size), String(r.output.files), String(r.output.layers)]);
+  }
+  lines.push(formatTable(['', 'image', 'size', 'files', 'layers'], rows));
+  if (r.output) {
+    const saved = r.source.size - r.output.size;
+    lines.push('', `saved ${formatBytes(saved)} (${formatPercent(r.source.size ? saved / r.source.size : 0)} smaller)`);
+  }
+  lines.push('', formatTable(['layer', 'files', 'bytes'], r.plan.map((l) => [LAYER_TITLES[l.layer], String(l.files), formatBytes(l.bytes)])));
+  lines.push('', formatTable(['kept by', 'bytes'], Object.entries(r.keptBytesBy).sort((a, b) => b[1] - a[1]).map(([by, n]) => [by, formatBytes(n)])));
+  if (r.dryRun) lines.push('', 'dry run: nothing written');
+  else if (r.output) lines.push('', `wrote ${r.output.reference} (${r.output.id})`);
+  return lines.join('\n');
+}
