@@ -27,8 +27,11 @@ export interface ResolvedEntrypoint {
   program: ProgramStep;
   /** A `sh -c STRING` command string, analysed as a script. */
   inlineScript?: string;
-  /** When the entrypoint is a script, the CMD's first word resolved (it often ends in exec "$@"). */
-  cmdProgram?: ProgramStep;
+  /**
+   * When the entrypoint is a script, the CMD words that name executables in the image: wrapper
+   * scripts end in `exec "$@"`, often after shifting their own arguments off.
+   */
+  cmdPrograms: ProgramStep[];
 }
 
 export function envMap(env: readonly string[] | null | undefined): Map<string, string> {
@@ -102,12 +105,15 @@ export async function resolveEntrypoint(fs: RootFs, config: ContainerConfig): Pr
     chain.push(await describe(fs, found));
   }
   const program = chain[chain.length - 1]!;
-  const result: ResolvedEntrypoint = { argv, chain, program };
+  const result: ResolvedEntrypoint = { argv, chain, program, cmdPrograms: [] };
   const shellIdx = /(^|\/)(sh|bash|dash|ash|zsh)$/.test(argv[0]!) ? argv.indexOf('-c') : -1;
   if (shellIdx > 0 && argv[shellIdx + 1] !== undefined) result.inlineScript = argv[shellIdx + 1];
-  if (chain[0]!.kind === 'script' && entrypoint.length > 0 && cmd.length > 0) {
-    const c = findProgram(fs, cmd[0]!, env, cwd);
-    if (c) result.cmdProgram = await describe(fs, c);
+  if (chain[0]!.kind === 'script' && entrypoint.length > 0) {
+    for (const word of cmd) {
+      if (!/^[\w./+-]+$/.test(word) || word.startsWith('-')) continue;
+      const c = findProgram(fs, word, env, cwd);
+      if (c && (fs.stat(c.path)!.mode & 0o111) !== 0) result.cmdPrograms.push(await describe(fs, c));
+    }
   }
   return result;
 }

@@ -4,7 +4,6 @@ import type { AnalysisContext } from './analyser.js';
 import { keepResolved, keepTree } from './keep-path.js';
 
 const CA_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
-const OPENSSL_CONFIGS = ['/usr/lib/ssl/openssl.cnf', '/etc/ssl/openssl.cnf'];
 
 /** passwd/group lines, and the user and group the image runs as. */
 export interface ImageUser {
@@ -62,12 +61,8 @@ export async function runEssentials(ctx: AnalysisContext, essentials: Essentials
     for (const bundle of CA_BUNDLES) {
       keepResolved(ctx, bundle, { by: 'essentials', why: 'CA certificate bundle', layer: 'os' });
     }
-    // The per-certificate hash links in /etc/ssl/certs are what OpenSSL's c_rehash lookups use;
-    // each kept link keeps its target, so nothing dangles.
-    for (const e of fs.list('/etc/ssl/certs')) {
-      if (e.type === 'symlink' && fs.stat(e.path)?.type === 'file') keepResolved(ctx, `/${e.path}`, { by: 'essentials', why: 'CA certificate', layer: 'os' });
-    }
-    for (const cnf of OPENSSL_CONFIGS) keepResolved(ctx, cnf, { by: 'essentials', why: 'OpenSSL configuration', layer: 'os' });
+    // Only the bundle, as distroless ships it: Go, OpenSSL (its default CAfile), curl and
+    // Node read it. The per-certificate hash links of SSL_CERT_DIR would double its size.
   }
   if (essentials.tzdata) {
     keepTree(ctx, '/usr/share/zoneinfo', { by: 'essentials', why: 'time zone data (tzdata)', layer: 'os' });

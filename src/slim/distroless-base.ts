@@ -56,6 +56,12 @@ export function planDistrolessBase(fs: RootFs, keep: KeepSet): BaseLayerPlan {
     { path: 'home/nonroot', mode: 0o700, uid: 65532, gid: 65532 },
   ];
   for (const d of required) keep.add(d.path, { by: 'base', why: 'distroless base directory', layer: 'os' });
+  // distroless static carries tzdata whatever the program is.
+  const zoneinfo = fs.resolve('/usr/share/zoneinfo');
+  if (zoneinfo.entry?.type === 'dir') {
+    for (const link of zoneinfo.symlinks) keep.add(link, { by: 'base', why: 'distroless base: tzdata', layer: 'os' });
+    for (const e of fs.walk(zoneinfo.path)) keep.add(e.path, { by: 'base', why: 'distroless base: tzdata', layer: 'os' });
+  }
   const paths = keep.paths().filter((p) => keep.reasonsFor(p).some((r) => r.by === 'base' || r.by === 'essentials'));
   return { paths, required, env: DISTROLESS_ENV };
 }

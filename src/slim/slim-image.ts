@@ -195,9 +195,9 @@ async function keepPrograms(ctx: AnalysisContext, entry: ResolvedEntrypoint, cwd
   const scripts: Array<{ path?: string; inline?: string }> = [];
   if (entry.inlineScript !== undefined) scripts.push({ inline: entry.inlineScript });
   for (const step of entry.chain) if (step.kind === 'script') scripts.push({ path: step.path });
-  if (entry.cmdProgram) {
-    keepStep(entry.cmdProgram, `CMD program ${JSON.stringify(entry.argv[entry.argv.length - (ctx.config.config?.Cmd?.length ?? 0)])}, run by the entrypoint script`);
-    if (entry.cmdProgram.kind === 'script') scripts.push({ path: entry.cmdProgram.path });
+  for (const prog of entry.cmdPrograms) {
+    keepStep(prog, `named in CMD, which the entrypoint script may run`);
+    if (prog.kind === 'script') scripts.push({ path: prog.path });
   }
   const done = new Set<string>();
   for (let i = 0; i < scripts.length && i < 64; i++) {
