@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { formatFields } from '../report/format.js';
 import { printJson, printText } from '../report/output.js';
-import { openImage, writeImage } from '../transports/index.js';
+import { openImage, writeImage, type WriteResult } from '../transports/index.js';
 import { platformOption, type GlobalOptions } from './common.js';
 
 export function registerCopyCommand(program: Command): void {
@@ -12,12 +13,23 @@ export function registerCopyCommand(program: Command): void {
     .option('--json', 'one JSON document on stdout')
     .action(async (src: string, dst: string, opts: { json?: boolean }, cmd: Command) => {
       const image = await openImage(src, { platform: platformOption(cmd.optsWithGlobals<GlobalOptions>()) });
+      let result: WriteResult;
       try {
-        const result = await writeImage(image, dst);
-        if (opts.json) printJson({ source: src, ...result });
-        else printText(`${result.reference} ${result.imageId}`);
+        // The sink writes under a temporary name and renames, so a failure leaves nothing at dst.
+        result = await writeImage(image, dst);
       } finally {
         await image.close();
       }
+      if (opts.json) printJson({ source: src, ...result });
+      else printText(renderCopy(src, result));
     });
+}
+
+export function renderCopy(src: string, r: WriteResult): string {
+  return formatFields([
+    ['Copied', src],
+    ['To', r.reference],
+    ['ID', r.imageId],
+    ...(r.manifestDigest ? [['Manifest', r.manifestDigest] as const] : []),
+  ]);
 }

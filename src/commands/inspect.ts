@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { inspectImage, type ImageReport } from '../inspect/inspect-image.js';
-import { formatBytes, formatPercent, formatTable } from '../report/format.js';
+import { shortCreatedBy, truncate } from '../inspect/layer-table.js';
+import { formatBytes, formatFields, formatPercent, formatTable, style } from '../report/format.js';
 import { printJson, printText } from '../report/output.js';
 import { openImage } from '../transports/index.js';
 import { platformOption, type GlobalOptions } from './common.js';
@@ -12,49 +13,69 @@ export function registerInspectCommand(program: Command): void {
     .argument('<ref>', 'image reference (docker-daemon:, docker-archive:, oci:, oci-archive:, or a bare name)')
     .option('--json', 'one JSON document on stdout')
     .action(async (ref: string, opts: { json?: boolean }, cmd: Command) => {
-      const global = cmd.optsWithGlobals<GlobalOptions>();
-      const image = await openImage(ref, { platform: platformOption(global) });
+      const image = await openImage(ref, { platform: platformOption(cmd.optsWithGlobals<GlobalOptions>()) });
+      let report: ImageReport;
       try {
-        const report = await inspectImage(image, ref);
-        if (opts.json) printJson(report);
-        else printText(renderInspect(report));
+        report = await inspectImage(image, ref);
       } finally {
         await image.close();
       }
+      if (opts.json) printJson(report);
+      else printText(renderInspect(report));
     });
 }
 
+const CREATED_BY_WIDTH = 72;
+const INEFFICIENCIES_LISTED = 10;
+
+const orDash = (s: string): string => (s === '' ? '-' : s);
+const json = (v: string[] | null): string => (v === null ? '-' : JSON.stringify(v));
+
+/** The human form of the report. */
 export function renderInspect(r: ImageReport): string {
   const c = r.config;
-  const lines = [
-    `Image       ${r.reference}`,
-    `ID          ${r.id}`,
-    `Platform    ${r.platform}`,
-    `Entrypoint  ${JSON.stringify(c.Entrypoint)}`,
-    `Cmd         ${JSON.stringify(c.Cmd)}`,
-    `User        ${c.User || '(root)'}`,
-    `WorkingDir  ${c.WorkingDir || '/'}`,
-    `Ports       ${c.ExposedPorts.join(', ') || '-'}`,
-    `Env         ${c.Env.join('\n            ') || '-'}`,
-    `Labels      ${Object.entries(c.Labels).map(([k, v]) => `${k}=${v}`).join('\n            ') || '-'}`,
-    '',
-    `Size        ${formatBytes(r.totalSize)} in ${r.fileCount} files and ${r.layers.length} layers`,
-    `Wasted      ${formatBytes(r.wastedBytes)} (efficiency ${formatPercent(r.efficiency)}, ${formatPercent(r.userWastedPercent)} of the layers above the first)`,
-    '',
+  const layerWord = r.layers.length === 1 ? 'layer' : 'layers';
+  const sections = [
+    formatFields([
+      ['Image', r.reference],
+      ['ID', r.id],
+      ['Platform', r.platform],
+      ['Tags', orDash(r.repoTags.join(', '))],
+      ['Entrypoint', json(c.Entrypoint)],
+      ['Cmd', json(c.Cmd)],
+      ['Env', orDash(c.Env.join('\n'))],
+      ['User', c.User || 'root (not set)'],
+      ['WorkingDir', c.WorkingDir || '/ (not set)'],
+      ['Ports', orDash(c.ExposedPorts.join(', '))],
+      ['Labels', orDash(Object.entries(c.Labels).map(([k, v]) => `${k}=${v}`).join('\n'))],
+    ]),
+    formatFields([
+      ['Size', `${formatBytes(r.size)} (${r.size} bytes, as docker image inspect counts) in ${r.layers.length} ${layerWord}`],
+      ['Content', `${formatBytes(r.contentBytes)} of file content in the layers, ${formatBytes(r.mergedBytes)} in the merged filesystem`],
+      ['Files', `${r.fileCount} files and ${r.directoryCount} directories`],
+      ['Wasted', `${formatBytes(r.wastedBytes)}: efficiency ${formatPercent(r.efficiency)}, ${formatPercent(r.userWastedPercent)} of the layers above the first`],
+    ]),
     formatTable(
       ['#', 'size', 'digest', 'created by'],
-      r.layers.map((l, i) => [String(i + 1), formatBytes(l.contentSize), l.digest.slice(7, 19), truncate(l.createdBy, 70)]),
+      r.layers.map((l) => [
+        String(l.index + 1),
+        formatBytes(l.size),
+        l.digest.replace(/^sha256:/, '').slice(0, 12),
+        truncate(shortCreatedBy(l.createdBy) || (l.comment ?? ''), CREATED_BY_WIDTH),
+      ]),
     ),
-    '',
-    formatTable(['largest directories', 'size', 'files'], r.largestDirectories.map((d) => [d.path, formatBytes(d.bytes), String(d.files)])),
+    formatTable(
+      ['largest directories', 'size', 'files'],
+      r.largestDirectories.map((d) => [d.path, formatBytes(d.bytes), String(d.files)]),
+    ),
   ];
-  if (r.inefficiencies.length > 0) {
-    lines.push('', formatTable(['wasted', 'count', 'path'], r.inefficiencies.slice(0, 10).map((i) => [formatBytes(i.cumulativeSize), String(i.count), i.path])));
+  const wasted = r.inefficiencies.filter((i) => i.cumulativeSize > 0).slice(0, INEFFICIENCIES_LISTED);
+  if (wasted.length > 0) {
+    const table = formatTable(
+      ['wasted', 'layers', 'path'],
+      wasted.map((i) => [formatBytes(i.cumulativeSize), i.layers.map((n) => n + 1).join(','), i.path]),
+    );
+    sections.push(`${style('Paths in more than one layer (dive counts every copy as wasted):', 'yellow')}\n${table}`);
   }
-  return lines.join('\n');
-}
-
-function truncate(s: string, n: number): string {
-  const one = s.replace(/\s+/g, ' ').trim();
-  return one.length > n ? `${one.slice(0, n - 1)}…` : one;
+  return sections.join('\n\n');
 }

@@ -5,8 +5,17 @@ import { note, printJson, printText } from '../report/output.js';
 import { LAYER_TITLES } from '../slim/build-image.js';
 import { slimImage, type SlimResult } from '../slim/slim-image.js';
 import { platformOption, type GlobalOptions } from './common.js';
+import { addProbeOptions, probeTimeouts, probesFrom, type ProbeFlags } from './probe-options.js';
+import { ProbeFailedError, renderProbes } from '../probe/probe-report.js';
+import { runProbes, type ProbeResult } from '../probe/run-probes.js';
+import { parseReference } from '../transports/index.js';
+import { checkSizeThresholds, parsePercent, parseSize, ThresholdError } from '../report/thresholds.js';
+import Docker from 'dockerode';
 
-interface SlimFlags {
+interface SlimFlags extends ProbeFlags {
+  probeRequired?: boolean;
+  maxSize?: string;
+  minReduction?: string;
   tag?: string;
   output?: string;
   profile: string;
@@ -21,7 +30,7 @@ interface SlimFlags {
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function registerSlimCommand(program: Command): void {
-  program
+  const cmd = program
     .command('slim')
     .description('write a small image holding only what the program needs at run time')
     .argument('<src>', 'source image (docker-daemon:, docker-archive:, oci:, oci-archive:, or a bare name)')
@@ -34,8 +43,21 @@ export function registerSlimCommand(program: Command): void {
     .option('--audit <file>', 'write one JSON line per path: kept or dropped, and why')
     .option('--dry-run', 'print the plan and write nothing')
     .option('--json', 'one JSON document on stdout')
-    .action(async (src: string, flags: SlimFlags, cmd: Command) => {
-      const global = cmd.optsWithGlobals<GlobalOptions>();
+    .option('--probe-required', 'a failed probe fails the run and removes the new tag')
+    .option('--max-size <size>', 'fail (exit 6) if the slimmed image is larger, e.g. 50MB')
+    .option('--min-reduction <percent>', 'fail (exit 6) if the image shrank by less, e.g. 60');
+  addProbeOptions(cmd).action(async (src: string, flags: SlimFlags, command: Command) => {
+      const global = command.optsWithGlobals<GlobalOptions>();
+      const probes = probesFrom(flags);
+      const thresholds = {
+        ...(flags.maxSize ? { maxSize: parseSize(flags.maxSize) } : {}),
+        ...(flags.minReduction ? { minReduction: parsePercent(flags.minReduction) } : {}),
+      };
+      if (probes.length > 0) {
+        if (parseReference(src).transport !== 'docker-daemon') throw new UsageError('probes run the original image, so it must come from the daemon (docker-daemon:NAME)');
+        if (flags.output && parseReference(flags.output).transport !== 'docker-daemon') throw new UsageError('probes run the slimmed image, so --output must be the daemon');
+        if (flags.dryRun) throw new UsageError('--dry-run writes no image to probe');
+      }
       const epoch = process.env.SOURCE_DATE_EPOCH;
       if (epoch !== undefined && !/^\d+$/.test(epoch)) throw new UsageError(`SOURCE_DATE_EPOCH must be whole seconds, not ${JSON.stringify(epoch)}`);
       const result = await slimImage({
@@ -54,8 +76,23 @@ export function registerSlimCommand(program: Command): void {
           if (!global.quiet) note(`warning: ${m}`);
         },
       });
-      if (flags.json) printJson(result);
-      else printText(renderSlim(result));
+      let probeResults: ProbeResult[] | undefined;
+      if (probes.length > 0 && result.output) {
+        const slimmedName = parseReference(result.output.reference).name!;
+        probeResults = await runProbes(parseReference(src).name!, slimmedName, probes, probeTimeouts(flags));
+        if (flags.probeRequired && !probeResults.every((r) => r.passed)) {
+          // A slim that does not behave is not left behind to be pushed by mistake.
+          await new Docker().getImage(slimmedName).remove().catch(() => undefined);
+        }
+      }
+      const misses = result.output && !result.dryRun ? checkSizeThresholds(thresholds, result.source.size, result.output.size) : [];
+      if (flags.json) printJson({ ...result, ...(probeResults ? { probes: probeResults } : {}), thresholds: { ...thresholds, missed: misses } });
+      else printText(renderSlim(result) + (probeResults ? `\n\nprobes:\n${renderProbes(probeResults)}` : ''));
+      if (probeResults && !probeResults.every((r) => r.passed)) {
+        if (flags.probeRequired) throw new ProbeFailedError(probeResults);
+        if (!global.quiet) note('warning: probes failed (see above); --probe-required makes that fail the run');
+      }
+      if (misses.length > 0) throw new ThresholdError(misses.join('; '));
     });
 }
 

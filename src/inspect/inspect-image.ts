@@ -1,24 +1,21 @@
 import type { Image } from '../image/model.js';
 import { formatPlatform, platformOf } from '../image/model.js';
+import { normalizeMemberName } from '../rootfs/paths.js';
 import { RootFs } from '../rootfs/rootfs.js';
-import { readTarEntries, type TarEntry } from '../tar/tar-reader.js';
-import { computeEfficiency, type Inefficiency } from './efficiency.js';
-import { largestDirectories, type DirectorySize } from './directory-sizes.js';
+import { readTarEntries } from '../tar/tar-reader.js';
+import { fsTotals, largestDirectories, type DirectorySize, type FsTotals } from './directory-sizes.js';
+import { EfficiencyCalculator, LayerTree, userWastedRatio, type Inefficiency } from './efficiency.js';
+import { historyForLayers, LayerStats, type LayerInfo } from './layer-table.js';
 
-export interface LayerInfo {
-  digest: string;
-  diffId: string;
-  /** Bytes of the blob as stored. */
-  size: number;
-  /** Bytes of file content in the layer tar (what docker counts as the layer's size). */
-  contentSize: number;
-  createdBy: string;
-}
+export type { LayerInfo } from './layer-table.js';
 
+/** Everything `whittle inspect` shows; also its --json document. */
 export interface ImageReport {
   reference: string;
+  /** The image ID: sha256 of the config. */
   id: string;
   platform: string;
+  repoTags: string[];
   config: {
     Entrypoint: string[] | null;
     Cmd: string[] | null;
@@ -29,48 +26,80 @@ export interface ImageReport {
     Labels: Record<string, string>;
   };
   layers: LayerInfo[];
-  /** Sum of the layers' content sizes: docker image inspect's Size. */
-  totalSize: number;
+  /** Sum of the layers' sizes as Docker counts them: equals `docker image inspect -f {{.Size}}`. */
+  size: number;
+  /** Sum of the regular-file bytes of every layer tar (deleted and overwritten files included). */
+  contentBytes: number;
+  /** The merged filesystem: entries that are not directories, directories, and file bytes. */
   fileCount: number;
+  directoryCount: number;
+  mergedBytes: number;
+  /** dive's wasted bytes: cumulative size of every path that appears in two or more layers. */
   wastedBytes: number;
   /** dive's efficiency score, 0..1. */
   efficiency: number;
-  /** Wasted bytes over the size of every layer but the first, as dive's highestUserWastedPercent. */
+  /** Wasted bytes over the content bytes of every layer but the first (dive's user wasted percent, as a ratio). */
   userWastedPercent: number;
+  /** The largest inefficiencies (at most INEFFICIENCIES_SHOWN). */
   inefficiencies: Inefficiency[];
+  /** The largest directories of the merged filesystem by recursive size. */
   largestDirectories: DirectorySize[];
 }
 
-/** Everything `whittle inspect` shows, read from layer headers and the merged tree. */
+export const INEFFICIENCIES_SHOWN = 20;
+export const DIRECTORIES_SHOWN = 10;
+
+/**
+ * Reads each layer's tar headers once (never file contents) for the layer table and the
+ * efficiency, then builds the merged filesystem for file counts and directory sizes.
+ */
 export async function inspectImage(image: Image, reference: string): Promise<ImageReport> {
-  const perLayer: TarEntry[][] = [];
+  const history = historyForLayers(image.config, image.layers.length);
+  const calc = new EfficiencyCalculator();
   const layers: LayerInfo[] = [];
-  const history = (image.config.history ?? []).filter((h) => !h.empty_layer);
-  for (const [i, layer] of image.layers.entries()) {
-    const entries: TarEntry[] = [];
-    for await (const e of readTarEntries(await layer.tar(), `layer ${i + 1}`)) entries.push(e);
-    perLayer.push(entries);
+  for (const [index, layer] of image.layers.entries()) {
+    const what = `layer ${index + 1} (${layer.digest.slice(0, 19)})`;
+    const stats = new LayerStats();
+    const tree = new LayerTree();
+    for await (const e of readTarEntries(await layer.tar(), what)) {
+      // Refuse hostile names here too, with the same message the merged filesystem would give.
+      normalizeMemberName(e.name, what);
+      stats.add(e);
+      tree.add(e);
+    }
+    calc.addLayer(tree);
+    const h = history[index];
     layers.push({
+      index,
       digest: layer.digest,
       diffId: layer.diffId,
-      size: layer.size,
-      contentSize: entries.reduce((n, e) => n + (e.type === 'file' ? e.size : 0), 0),
-      createdBy: history[i]?.created_by ?? '',
+      blobSize: layer.size,
+      size: stats.size,
+      contentBytes: stats.contentBytes,
+      entries: stats.entries,
+      createdBy: h?.created_by ?? '',
+      ...(h?.comment ? { comment: h.comment } : {}),
+      ...(h?.created ? { created: h.created } : {}),
     });
   }
-  const eff = computeEfficiency(perLayer);
+  const eff = calc.result();
+
   const fs = await RootFs.fromImage(image);
-  let fileCount = 0;
-  for (const e of fs.walk()) if (e.type !== 'dir') fileCount++;
-  const largest = largestDirectories(fs, 10);
-  await fs.close();
-  const totalSize = layers.reduce((n, l) => n + l.contentSize, 0);
-  const userSize = totalSize - (layers[0]?.contentSize ?? 0);
+  let totals: FsTotals;
+  let largest: DirectorySize[];
+  try {
+    totals = fsTotals(fs);
+    largest = largestDirectories(fs, DIRECTORIES_SHOWN);
+  } finally {
+    await fs.close();
+  }
+
   const c = image.config.config ?? {};
   return {
     reference,
     id: image.configDigest,
     platform: formatPlatform(platformOf(image.config)),
+    repoTags: [...image.repoTags],
     config: {
       Entrypoint: c.Entrypoint ?? null,
       Cmd: c.Cmd ?? null,
@@ -81,12 +110,15 @@ export async function inspectImage(image: Image, reference: string): Promise<Ima
       Labels: c.Labels ?? {},
     },
     layers,
-    totalSize,
-    fileCount,
+    size: layers.reduce((n, l) => n + l.size, 0),
+    contentBytes: layers.reduce((n, l) => n + l.contentBytes, 0),
+    fileCount: totals.files,
+    directoryCount: totals.directories,
+    mergedBytes: totals.bytes,
     wastedBytes: eff.wastedBytes,
     efficiency: eff.efficiency,
-    userWastedPercent: userSize > 0 ? eff.wastedBytes / userSize : 0,
-    inefficiencies: eff.inefficiencies.slice(0, 20),
+    userWastedPercent: userWastedRatio(eff.wastedBytes, layers.map((l) => l.contentBytes)),
+    inefficiencies: eff.inefficiencies.slice(0, INEFFICIENCIES_SHOWN),
     largestDirectories: largest,
   };
 }

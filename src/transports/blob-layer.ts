@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
+import { Transform, Writable, pipeline as pipelineCb, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { BadInputError, DigestMismatchError } from '../errors.js';
@@ -48,6 +48,8 @@ export interface BlobLayerInit {
   what: string;
 }
 
+let decompressed = 0;
+
 /** A layer whose blob is a byte range on disk (a file, or a member of an archive). */
 export class BlobLayer implements Layer {
   readonly digest: string;
@@ -66,10 +68,8 @@ export class BlobLayer implements Layer {
   }
 
   openBlob(): Readable {
-    const src = openRangeStream(this.init.blob);
-    const check = verifyingStream(this.digest, `${this.init.what} blob`);
-    src.on('error', (err) => check.destroy(err));
-    return src.pipe(check);
+    // pipeline, not pipe: a consumer that stops early must not leave the file open.
+    return pipelineCb(openRangeStream(this.init.blob), verifyingStream(this.digest, `${this.init.what} blob`), () => undefined);
   }
 
   tar(): Promise<FileRange> {
@@ -80,16 +80,15 @@ export class BlobLayer implements Layer {
   private async prepareTar(): Promise<FileRange> {
     const { blob, what, workspace } = this.init;
     if (this.compression === 'none') {
-      const hasher = new HashingStream();
-      await pipeline(openRangeStream(blob), hasher, devNull());
-      const actual = hasher.digest();
+      const actual = await hashRange(blob);
       if (actual !== this.diffId) throw new DigestMismatchError(what, this.diffId, actual);
       return blob;
     }
     if (this.compression !== 'gzip') {
       throw new BadInputError(`${what}: ${this.compression} layers are not supported yet`);
     }
-    const out = workspace.path(`layer-${digestHex(this.diffId)}.tar`);
+    // The blob digest plus a counter: the same layer may appear twice in one image.
+    const out = workspace.path(`layer-${digestHex(this.digest).slice(0, 16)}-${++decompressed}.tar`);
     const compressed = new HashingStream();
     const uncompressed = new HashingStream();
     try {
@@ -101,6 +100,13 @@ export class BlobLayer implements Layer {
     if (uncompressed.digest() !== this.diffId) throw new DigestMismatchError(`${what} (uncompressed)`, this.diffId, uncompressed.digest());
     return { path: out, start: 0, size: uncompressed.bytes };
   }
+}
+
+/** sha256 of a byte range, streamed. */
+export async function hashRange(range: FileRange): Promise<string> {
+  const hasher = new HashingStream();
+  await pipeline(openRangeStream(range), hasher, devNull());
+  return hasher.digest();
 }
 
 function devNull(): Writable {

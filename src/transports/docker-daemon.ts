@@ -1,106 +1,141 @@
 import { createWriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import Docker from 'dockerode';
-import { DaemonError, NotFoundError } from '../errors.js';
-import type { Image, Platform } from '../image/model.js';
+import { DaemonError, NotFoundError, UsageError, WhittleError } from '../errors.js';
+import type { Image } from '../image/model.js';
 import { Workspace } from '../util/workspace.js';
-import { imageFromDockerArchive } from './docker-archive.js';
-import { TarLayoutReader } from './layout-reader.js';
-import { TarLayoutWriter } from './layout-writer.js';
-import { writeDockerArchive } from './write-formats.js';
+import { openDockerArchive } from './docker-archive.js';
+import { dockerArchiveStream } from './docker-archive-writer.js';
+import type { PlatformChoice } from './platform.js';
+import { withDefaultTag } from './reference.js';
 
 /** The daemon dockerode talks to: DOCKER_HOST, else the default unix socket. */
 export function daemonAddress(): string {
   return process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
 }
 
-export function connectDaemon(): Docker {
-  return new Docker();
+/** The few daemon calls whittle makes, typed as whittle uses them. */
+interface DaemonClient {
+  ping(): Promise<void>;
+  inspect(name: string): Promise<{ id: string; repoTags: string[] }>;
+  /** The image-save endpoint: a `docker save` tar of one image. */
+  save(id: string): Promise<Readable>;
+  /** The image-load endpoint: its JSON message stream. */
+  load(archive: Readable): Promise<Readable>;
+}
+
+function asReadable(s: NodeJS.ReadableStream): Readable {
+  return s instanceof Readable ? s : Readable.from(s as AsyncIterable<Buffer>, { objectMode: false });
+}
+
+function connectDaemon(): DaemonClient {
+  const docker = new Docker();
+  return {
+    ping: async () => {
+      await docker.ping();
+    },
+    inspect: async (name) => {
+      const info = await docker.getImage(name).inspect();
+      return { id: info.Id, repoTags: info.RepoTags ?? [] };
+    },
+    save: async (id) => asReadable(await docker.getImage(id).get()),
+    load: async (archive) => asReadable(await docker.loadImage(archive, { quiet: true })),
+  };
 }
 
 interface DockerodeError {
   statusCode?: number;
   code?: string;
   message?: string;
-  json?: { message?: string };
+  json?: { message?: string } | null;
 }
 
+const UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'EPERM', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', 'EPIPE']);
+
 function asDaemonError(err: unknown, doing: string): Error {
-  const e = err as DockerodeError;
-  if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED' || e.code === 'EACCES' || e.code === 'ENOTFOUND' || e.code === 'ETIMEDOUT') {
-    return new DaemonError(`cannot reach the Docker daemon at ${daemonAddress()} (${e.code}) while ${doing}; is dockerd running? (DOCKER_HOST selects another daemon)`, { cause: err });
+  if (err instanceof WhittleError) return err;
+  const e = (err ?? {}) as DockerodeError;
+  if (e.code && UNREACHABLE.has(e.code) && e.statusCode === undefined) {
+    const hint = e.code === 'EACCES' || e.code === 'EPERM' ? 'check you may use its socket (the docker group)' : 'start dockerd, or point DOCKER_HOST at a running daemon';
+    return new DaemonError(`cannot reach the Docker daemon at ${daemonAddress()} (${e.code}) while ${doing}; ${hint}`, { cause: err });
   }
-  const msg = e.json?.message ?? e.message ?? String(err);
-  return new DaemonError(`Docker daemon error while ${doing}: ${msg.trim()}`, { cause: err });
+  const msg = (e.json?.message ?? e.message ?? String(err)).trim();
+  return new DaemonError(`the Docker daemon failed ${doing}: ${msg}`, { cause: err });
 }
 
 /**
  * Reads an image from the daemon with the image-save endpoint. The stream is spooled to a file
  * in a workspace (never held in memory) and then read as a docker-archive.
  */
-export async function imageFromDaemon(name: string, platform: Platform): Promise<Image> {
-  const docker = connectDaemon();
-  let id: string;
+export async function imageFromDaemon(name: string, choice: PlatformChoice): Promise<Image> {
+  const daemon = connectDaemon();
+  let found: { id: string; repoTags: string[] };
   try {
-    id = (await docker.getImage(name).inspect()).Id;
+    found = await daemon.inspect(name);
   } catch (err) {
-    if ((err as DockerodeError).statusCode === 404) throw new NotFoundError(`image ${name} not found in the Docker daemon (docker images lists what it has)`);
+    const status = (err as DockerodeError | undefined)?.statusCode;
+    if (status === 404) throw new NotFoundError(`image ${name} not found in the Docker daemon`);
+    if (status === 400) throw new UsageError(`invalid image name ${JSON.stringify(name)}: ${((err as DockerodeError).json?.message ?? '').trim()}`);
     throw asDaemonError(err, `looking up ${name}`);
   }
   const workspace = await Workspace.create();
   try {
     const spool = workspace.path('save.tar');
-    let stream: Readable;
     try {
-      stream = (await docker.getImage(id).get()) as unknown as Readable;
+      await pipeline(await daemon.save(found.id), createWriteStream(spool));
     } catch (err) {
       throw asDaemonError(err, `saving ${name}`);
     }
-    await pipeline(stream, createWriteStream(spool));
-    await stat(spool);
-    const layout = await TarLayoutReader.open(spool);
-    // The save of an ID carries no tags; the name asked for is the one to derive names from.
-    const image = await imageFromDockerArchive(layout, undefined, platform, () => workspace.close());
-    const inspected = await docker.getImage(id).inspect();
-    return { ...image, repoTags: name.startsWith('sha256:') ? inspected.RepoTags ?? [] : [name, ...(inspected.RepoTags ?? []).filter((t) => t !== name)], origin: `docker-daemon:${name}`, close: image.close };
+    const image = await openDockerArchive(spool, undefined, choice, () => workspace.close());
+    // A save by ID carries no tags: the name asked for comes first, then the others the daemon knows.
+    const asked = found.repoTags.find((t) => t === name || t === withDefaultTag(name));
+    const repoTags = asked ? [asked, ...found.repoTags.filter((t) => t !== asked)] : found.repoTags;
+    return { ...image, repoTags, origin: `docker-daemon:${name}` };
   } catch (err) {
     await workspace.close();
     throw err;
   }
 }
 
-/** Loads an image into the daemon through the image-load endpoint, tagged as asked. */
+/**
+ * Loads an image into the daemon through the image-load endpoint, as a legacy docker-archive
+ * made while it is sent, tagged `tag` through manifest.json's RepoTags.
+ */
 export async function imageToDaemon(image: Image, tag: string): Promise<void> {
-  const docker = connectDaemon();
+  const daemon = connectDaemon();
   try {
-    await docker.ping();
+    await daemon.ping();
   } catch (err) {
-    throw asDaemonError(err, 'connecting');
+    throw asDaemonError(err, 'answering a ping');
   }
-  const writer = new TarLayoutWriter();
-  const producing = (async () => {
-    try {
-      await writeDockerArchive(image, writer, [tag]);
-      writer.finalize();
-    } catch (err) {
-      writer.pack.destroy(err as Error);
-      throw err;
-    }
-  })();
-  let response: NodeJS.ReadableStream;
+  const archive = dockerArchiveStream(image, [tag]);
+  // Set from promise callbacks, so an object: TypeScript would narrow a plain variable to 'pending'.
+  const making: { state: 'pending' | 'ok' | 'failed'; error?: unknown } = { state: 'pending' };
+  archive.done.then(
+    () => (making.state = 'ok'),
+    (err: unknown) => Object.assign(making, { state: 'failed', error: err }),
+  );
+  let messages: string;
   try {
-    response = await docker.loadImage(writer.pack as unknown as NodeJS.ReadableStream, { quiet: true });
+    const response = await daemon.load(Readable.from(archive.stream, { objectMode: false }));
+    // The endpoint answers 200 and reports failures inside its JSON message stream, so it is read to the end.
+    const chunks: Buffer[] = [];
+    for await (const c of response) chunks.push(Buffer.from(c as Buffer));
+    messages = Buffer.concat(chunks).toString('utf8');
   } catch (err) {
-    await producing.catch(() => undefined);
-    throw asDaemonError(err, `loading ${tag}`);
+    // A failure making the archive (a bad source layer) is the real cause: the daemon only saw a cut tar.
+    const cause = making.state === 'failed' ? making.error : undefined;
+    archive.stream.destroy();
+    await archive.done.catch(() => undefined);
+    throw cause ?? asDaemonError(err, `loading ${tag}`);
   }
-  const chunks: Buffer[] = [];
-  for await (const c of response as AsyncIterable<Buffer>) chunks.push(Buffer.from(c));
-  await producing;
-  // The load endpoint answers 200 and reports failures inside its JSON message stream.
-  for (const line of Buffer.concat(chunks).toString('utf8').split('\n')) {
+  // The daemon has answered: what it has not read by now it never will, so stop making it.
+  const stoppedEarly = making.state === 'pending';
+  if (stoppedEarly) archive.stream.destroy();
+  await archive.done.catch(() => undefined);
+  if (making.state === 'failed' && !stoppedEarly) throw making.error;
+  for (const line of messages.split('\n')) {
     if (!line.trim()) continue;
     let msg: { error?: string; errorDetail?: { message?: string } };
     try {
@@ -108,6 +143,7 @@ export async function imageToDaemon(image: Image, tag: string): Promise<void> {
     } catch {
       continue;
     }
-    if (msg.error || msg.errorDetail) throw new DaemonError(`the Docker daemon refused the image: ${msg.errorDetail?.message ?? msg.error}`);
+    if (msg.errorDetail || msg.error) throw new DaemonError(`the Docker daemon refused to load ${tag}: ${(msg.errorDetail?.message ?? msg.error ?? '').trim()}`);
   }
+  if (stoppedEarly) throw new DaemonError(`the Docker daemon stopped reading ${tag} before its end and said why not: ${messages.trim() || '(nothing)'}`);
 }

@@ -1,9 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BadInputError, NotFoundError } from '../errors.js';
+import { BadInputError, DigestMismatchError, NotFoundError } from '../errors.js';
 import { RangeReader, type FileRange } from '../tar/file-range.js';
 import { readTarEntries } from '../tar/tar-reader.js';
 import { cleanPath } from '../rootfs/paths.js';
+import { sha256Hex } from '../util/digest.js';
 
 /**
  * Files of an image layout, wherever they are: a directory (oci:) or members of a tar
@@ -16,10 +17,13 @@ export interface LayoutReader {
   range(path: string): Promise<FileRange | undefined>;
   readJson<T>(path: string): Promise<T>;
   readBytes(path: string): Promise<Buffer>;
+  /** Reads a small blob and checks it hashes to `digest`. */
+  readVerified(path: string, digest: string): Promise<Buffer>;
   close(): Promise<void>;
 }
 
-const MAX_JSON = 64 << 20;
+/** Manifests, indexes and configs are small; anything bigger is not metadata. */
+const MAX_METADATA = 64 << 20;
 
 abstract class BaseLayoutReader implements LayoutReader {
   protected readonly reader = new RangeReader();
@@ -29,17 +33,19 @@ abstract class BaseLayoutReader implements LayoutReader {
   async readBytes(path: string): Promise<Buffer> {
     const r = await this.range(path);
     if (!r) throw new BadInputError(`${this.what}: ${path} is missing`);
-    if (r.size > MAX_JSON) throw new BadInputError(`${this.what}: ${path} is too large for metadata (${r.size} bytes)`);
+    if (r.size > MAX_METADATA) throw new BadInputError(`${this.what}: ${path} is too large for metadata (${r.size} bytes)`);
     return this.reader.read(r.path, r.start, r.size);
   }
 
-  async readJson<T>(path: string): Promise<T> {
+  async readVerified(path: string, digest: string): Promise<Buffer> {
     const bytes = await this.readBytes(path);
-    try {
-      return JSON.parse(bytes.toString('utf8')) as T;
-    } catch (err) {
-      throw new BadInputError(`${this.what}: ${path} is not valid JSON (${(err as Error).message})`);
-    }
+    const actual = sha256Hex(bytes);
+    if (actual !== digest) throw new DigestMismatchError(`${this.what}: ${path}`, digest, actual);
+    return bytes;
+  }
+
+  async readJson<T>(path: string): Promise<T> {
+    return parseJson<T>(await this.readBytes(path), `${this.what}: ${path}`);
   }
 
   async close(): Promise<void> {
@@ -47,21 +53,35 @@ abstract class BaseLayoutReader implements LayoutReader {
   }
 }
 
+export function parseJson<T>(bytes: Buffer, what: string): T {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as T;
+  } catch (err) {
+    throw new BadInputError(`${what} is not valid JSON (${(err as Error).message})`);
+  }
+}
+
 export class DirLayoutReader extends BaseLayoutReader {
-  constructor(private readonly dir: string) {
+  private constructor(private readonly dir: string) {
     super();
   }
+
+  static async open(dir: string): Promise<DirLayoutReader> {
+    const s = await stat(dir).catch(() => undefined);
+    if (!s) throw new NotFoundError(`${dir}: no such OCI layout directory`);
+    if (!s.isDirectory()) throw new BadInputError(`${dir} is not a directory (an oci: layout is a directory; use oci-archive: for a tar)`);
+    return new DirLayoutReader(dir);
+  }
+
   get what(): string {
     return this.dir;
   }
+
   async range(path: string): Promise<FileRange | undefined> {
+    // cleanPath keeps ".." from leaving the directory; blob paths come from validated digests anyway.
     const file = join(this.dir, cleanPath(path));
-    try {
-      const s = await stat(file);
-      return s.isFile() ? { path: file, start: 0, size: s.size } : undefined;
-    } catch {
-      return undefined;
-    }
+    const s = await stat(file).catch(() => undefined);
+    return s?.isFile() ? { path: file, start: 0, size: s.size } : undefined;
   }
 }
 
@@ -73,28 +93,34 @@ export class TarLayoutReader extends BaseLayoutReader {
     super();
   }
 
+  /** Indexes the archive's members; a hostile member name fails the whole archive. */
   static async open(file: string): Promise<TarLayoutReader> {
-    let size: number;
-    try {
-      const s = await stat(file);
-      if (!s.isFile()) throw new BadInputError(`${file} is not a file`);
-      size = s.size;
-    } catch (err) {
-      if (err instanceof BadInputError) throw err;
-      throw new NotFoundError(`${file}: no such file`);
-    }
+    const s = await stat(file).catch(() => undefined);
+    if (!s) throw new NotFoundError(`${file}: no such file`);
+    if (!s.isFile()) throw new BadInputError(`${file} is not a file (an archive transport needs a tar file)`);
     const members = new Map<string, FileRange>();
-    for await (const e of readTarEntries({ path: file, start: 0, size }, file)) {
+    const links: Array<{ name: string; target: string }> = [];
+    for await (const e of readTarEntries({ path: file, start: 0, size: s.size }, file)) {
       if (e.name.startsWith('/') || e.name.split('/').includes('..')) {
-        throw new BadInputError(`${file}: archive member ${JSON.stringify(e.name)} has an unsafe path`);
+        throw new BadInputError(`${file}: archive member ${JSON.stringify(e.name)} has an unsafe path (absolute or with "..")`);
       }
-      if (e.type === 'file') members.set(cleanPath(e.name), { path: file, start: e.dataOffset, size: e.size });
-      if (e.type === 'hardlink' || e.type === 'symlink') {
-        // Docker's save writes layer.tar symlinks between identical layers.
-        const target = e.type === 'hardlink' ? cleanPath(e.linkname) : cleanPath(`${cleanPath(e.name)}/../${e.linkname}`);
-        const r = members.get(target);
-        if (r) members.set(cleanPath(e.name), r);
+      const name = cleanPath(e.name);
+      if (e.type === 'file') members.set(name, { path: file, start: e.dataOffset, size: e.size });
+      // Legacy `docker save` writes a layer shared by two images once and links the other layer.tar to it.
+      else if (e.type === 'hardlink') links.push({ name, target: cleanPath(e.linkname) });
+      else if (e.type === 'symlink') links.push({ name, target: cleanPath(`${name}/../${e.linkname}`) });
+    }
+    // Links are resolved after indexing: their targets may come later in the archive.
+    for (let pass = 0; pass < 8; pass++) {
+      let changed = false;
+      for (const l of links) {
+        const r = members.get(l.target);
+        if (r && !members.has(l.name)) {
+          members.set(l.name, r);
+          changed = true;
+        }
       }
+      if (!changed) break;
     }
     return new TarLayoutReader(file, members);
   }

@@ -2,8 +2,9 @@ import type { Platform } from '../image/model.js';
 import { formatPlatform } from '../image/model.js';
 import { UsageError } from '../errors.js';
 
-const NODE_ARCH_TO_OCI: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+const NODE_ARCH_TO_OCI: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64', mips64el: 'mips64le' };
 
+/** The platform this process runs on, in OCI terms (linux/amd64, linux/arm64, ...). */
 export function hostPlatform(): Platform {
   return { os: 'linux', architecture: NODE_ARCH_TO_OCI[process.arch] ?? process.arch };
 }
@@ -21,6 +22,17 @@ export function parsePlatform(text: string): Platform {
 export function platformMatches(want: Platform, have: Platform | undefined): boolean {
   if (!have) return false;
   return want.os === have.os && want.architecture === have.architecture && (!want.variant || want.variant === have.variant);
+}
+
+/** Which image of an index to take: the platform asked for, or the host's by default. */
+export interface PlatformChoice {
+  platform: Platform;
+  /** True when the user named the platform: then even a lone image must match it. */
+  explicit: boolean;
+}
+
+export function platformChoice(platform: Platform | undefined): PlatformChoice {
+  return platform ? { platform, explicit: true } : { platform: hostPlatform(), explicit: false };
 }
 
 export { formatPlatform };
