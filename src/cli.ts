@@ -6,6 +6,7 @@ import { registerInspectCommand } from './commands/inspect.js';
 import { registerProfilesCommand } from './commands/profiles.js';
 import { registerSlimCommand } from './commands/slim.js';
 import { registerVerifyCommand } from './commands/verify.js';
+import { registerDiffCommand } from './commands/diff.js';
 import { EXIT_CODES, describeError, exitCodeFor } from './errors.js';
 import { exitQuietlyOnBrokenPipe, printError } from './report/output.js';
 
@@ -69,6 +70,7 @@ registerInspectCommand(program);
 registerCopyCommand(program);
 registerProfilesCommand(program);
 registerVerifyCommand(program);
+registerDiffCommand(program);
 
 try {
   await program.parseAsync(process.argv);
