@@ -2,6 +2,9 @@
  * Proving a slim still works, with the real daemon: probes on slim, whittle verify, whittle diff
  * against docker's own numbers, and the CI thresholds' exit codes.
  */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RootFs } from '../src/rootfs/rootfs.js';
 import { openImage } from '../src/transports/index.js';
@@ -148,7 +151,15 @@ describe('thresholds', () => {
   it('a met --min-reduction exits 0', async () => {
     const tag = 'whittle-test/cpp:threshold-ok';
     created.push(tag);
-    const r = await whittle(['slim', tags['cpp-runpath']!, '-t', tag, '--min-reduction', '90']);
+    const summary = join(tmpdir(), `whittle-summary-${process.pid}.md`);
+    writeFileSync(summary, '# earlier step\n');
+    const r = await whittle(['slim', tags['cpp-runpath']!, '-t', tag, '--min-reduction', '90'], { env: { GITHUB_STEP_SUMMARY: summary } });
     expect(r.code, r.stderr).toBe(0);
+    // Appended, not replaced: other steps write there too.
+    const md = readFileSync(summary, 'utf8');
+    rmSync(summary);
+    expect(md).toMatch(/^# earlier step\n### whittle slim\n/);
+    expect(md).toMatch(/\| slimmed \| `docker-daemon:whittle-test\/cpp:threshold-ok:?[^`]*` \| [\d.]+ MB \|/);
+    expect(md).toMatch(/\*\*9\d\.\d% smaller\*\*/);
   });
 });

@@ -4,6 +4,8 @@ import { shortCreatedBy, truncate } from '../inspect/layer-table.js';
 import { formatBytes, formatFields, formatPercent, formatTable, style } from '../report/format.js';
 import { printJson, printText } from '../report/output.js';
 import { openImage } from '../transports/index.js';
+import { evaluateCiRules, readCiRules, readCiRulesFromObject, type CiRules } from '../inspect/ci-rules.js';
+import { ThresholdError } from '../report/thresholds.js';
 import { platformOption, type GlobalOptions } from './common.js';
 
 export function registerInspectCommand(program: Command): void {
@@ -12,7 +14,14 @@ export function registerInspectCommand(program: Command): void {
     .description('show an image: config, layers, size, wasted bytes and the largest directories')
     .argument('<ref>', 'image reference (docker-daemon:, docker-archive:, oci:, oci-archive:, or a bare name)')
     .option('--json', 'one JSON document on stdout')
-    .action(async (ref: string, opts: { json?: boolean }, cmd: Command) => {
+    .option('--ci', "apply dive's CI rules (from .whittle-ci.yaml and the flags below); a miss exits 6")
+    .option('--ci-config <file>', 'where the CI rules are', '.whittle-ci.yaml')
+    .option('--lowest-efficiency <ratio>', 'CI rule: lowest efficiency allowed, e.g. 0.95')
+    .option('--highest-wasted-bytes <size>', 'CI rule: most wasted bytes allowed, e.g. 20MB')
+    .option('--highest-user-wasted-percent <ratio>', 'CI rule: most wasted share of the layers above the first, e.g. 0.2')
+    .option('--max-size <size>', 'CI rule: largest image allowed, e.g. 200MB')
+    .action(async (ref: string, opts: InspectFlags, cmd: Command) => {
+      const rules = opts.ci || opts.lowestEfficiency || opts.highestWastedBytes || opts.highestUserWastedPercent || opts.maxSize ? await ciRulesFrom(opts) : undefined;
       const image = await openImage(ref, { platform: platformOption(cmd.optsWithGlobals<GlobalOptions>()) });
       let report: ImageReport;
       try {
@@ -20,9 +29,33 @@ export function registerInspectCommand(program: Command): void {
       } finally {
         await image.close();
       }
-      if (opts.json) printJson(report);
-      else printText(renderInspect(report));
+      const ci = rules ? evaluateCiRules(report, rules) : undefined;
+      if (opts.json) printJson(ci ? { ...report, ci } : report);
+      else printText(renderInspect(report) + (ci ? `\n\n${ci.map((c) => `${c.passed ? 'pass' : 'FAIL'}  ${c.rule}: ${c.detail}`).join('\n')}` : ''));
+      const failed = ci?.filter((c) => !c.passed) ?? [];
+      if (failed.length > 0) throw new ThresholdError(failed.map((f) => `${f.rule}: ${f.detail}`).join('; '));
     });
+}
+
+interface InspectFlags {
+  json?: boolean;
+  ci?: boolean;
+  ciConfig: string;
+  lowestEfficiency?: string;
+  highestWastedBytes?: string;
+  highestUserWastedPercent?: string;
+  maxSize?: string;
+}
+
+/** The file's rules, with flags taking precedence. */
+async function ciRulesFrom(opts: InspectFlags): Promise<CiRules> {
+  const fromFlags = await readCiRulesFromObject({
+    lowestEfficiency: opts.lowestEfficiency,
+    highestWastedBytes: opts.highestWastedBytes,
+    highestUserWastedPercent: opts.highestUserWastedPercent,
+    maxSize: opts.maxSize,
+  });
+  return { ...(await readCiRules(opts.ciConfig)), ...fromFlags };
 }
 
 const CREATED_BY_WIDTH = 72;

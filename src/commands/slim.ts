@@ -11,6 +11,7 @@ import { runProbes, type ProbeResult } from '../probe/run-probes.js';
 import { parseReference } from '../transports/index.js';
 import { checkSizeThresholds, parsePercent, parseSize, ThresholdError } from '../report/thresholds.js';
 import Docker from 'dockerode';
+import { appendStepSummary, slimSummaryMarkdown } from '../report/step-summary.js';
 
 interface SlimFlags extends ProbeFlags {
   probeRequired?: boolean;
@@ -88,6 +89,7 @@ export function registerSlimCommand(program: Command): void {
       const misses = result.output && !result.dryRun ? checkSizeThresholds(thresholds, result.source.size, result.output.size) : [];
       if (flags.json) printJson({ ...result, ...(probeResults ? { probes: probeResults } : {}), thresholds: { ...thresholds, missed: misses } });
       else printText(renderSlim(result) + (probeResults ? `\n\nprobes:\n${renderProbes(probeResults)}` : ''));
+      await appendStepSummary(slimSummaryMarkdown(result, probeResults, misses));
       if (probeResults && !probeResults.every((r) => r.passed)) {
         if (flags.probeRequired) throw new ProbeFailedError(probeResults);
         if (!global.quiet) note('warning: probes failed (see above); --probe-required makes that fail the run');
