@@ -5,6 +5,8 @@ import { registerCopyCommand } from './commands/copy.js';
 import { registerInspectCommand } from './commands/inspect.js';
 import { registerProfilesCommand } from './commands/profiles.js';
 import { registerSlimCommand } from './commands/slim.js';
+import { BarProgress, PlainProgress, setProgressReporter } from './report/progress.js';
+import { colorEnabled } from './report/format.js';
 import { registerVerifyCommand } from './commands/verify.js';
 import { registerDiffCommand } from './commands/diff.js';
 import { EXIT_CODES, describeError, exitCodeFor } from './errors.js';
@@ -62,7 +64,14 @@ const program = new Command()
   .option('-q, --quiet', 'no progress output or warnings')
   .exitOverride()
   .showSuggestionAfterError(true)
-  .configureOutput({ outputError: (text) => printError(usageMessage(text)) });
+  .configureOutput({ outputError: (text) => printError(usageMessage(text)) })
+  .hook('preAction', (_program, action) => {
+    // Bars on a terminal; plain lines in CI and pipes; nothing with --quiet.
+    const { quiet } = action.optsWithGlobals<{ quiet?: boolean }>();
+    if (quiet) return;
+    const animate = process.stderr.isTTY === true && !process.env.CI;
+    setProgressReporter(animate ? new BarProgress(colorEnabled(process.stderr)) : new PlainProgress());
+  });
 
 // Commands, in the order `whittle --help` lists them. New ones (diff, verify, ...) go here.
 registerSlimCommand(program);

@@ -96,22 +96,26 @@ export class RootFs {
   private readonly reader = new RangeReader();
   private nextInode = 1;
 
-  static async fromImage(image: Image): Promise<RootFs> {
-    const layers: LayerSource[] = [];
+  /** `onLayer` is told as each layer is applied (for progress). */
+  static async fromImage(image: Image, onLayer?: (layer: Image['layers'][number]) => void): Promise<RootFs> {
+    const fs = new RootFs();
     for (const [i, layer] of image.layers.entries()) {
-      layers.push({ range: await layer.tar(), what: `layer ${i + 1} (${layer.digest.slice(0, 19)})` });
+      await fs.addLayer({ range: await layer.tar(), what: `layer ${i + 1} (${layer.digest.slice(0, 19)})` }, i);
+      onLayer?.(layer);
     }
-    return RootFs.fromLayers(layers);
+    return fs;
   }
 
   static async fromLayers(layers: readonly LayerSource[]): Promise<RootFs> {
     const fs = new RootFs();
-    for (const [i, layer] of layers.entries()) {
-      const entries: TarEntry[] = [];
-      for await (const e of readTarEntries(layer.range, layer.what, fs.reader)) entries.push(e);
-      fs.applyLayer(entries, i, layer.range.path, layer.what);
-    }
+    for (const [i, layer] of layers.entries()) await fs.addLayer(layer, i);
     return fs;
+  }
+
+  private async addLayer(layer: LayerSource, index: number): Promise<void> {
+    const entries: TarEntry[] = [];
+    for await (const e of readTarEntries(layer.range, layer.what, this.reader)) entries.push(e);
+    this.applyLayer(entries, index, layer.range.path, layer.what);
   }
 
   /**

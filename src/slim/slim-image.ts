@@ -12,6 +12,7 @@ import type { Profile } from '../profiles/profile.js';
 import { RootFs } from '../rootfs/rootfs.js';
 import { openImage, writeImage } from '../transports/index.js';
 import { Workspace } from '../util/workspace.js';
+import { progress } from '../report/progress.js';
 import { auditLines, writeAudit } from './audit.js';
 import { buildSlimImage, type SlimLayerInfo } from './build-image.js';
 import { planDistrolessBase } from './distroless-base.js';
@@ -82,7 +83,9 @@ export async function slimImage(opts: SlimOptions): Promise<SlimResult> {
   let fs: RootFs | undefined;
   let baseImage: Image | undefined;
   try {
-    fs = await RootFs.fromImage(source);
+    progress().begin('analysing', source.layers.reduce((n, l) => n + l.size, 0));
+    fs = await RootFs.fromImage(source, (layer) => progress().advance(layer.size));
+    progress().end();
     const containerConfig = source.config.config ?? {};
     const env = envMap(containerConfig.Env);
     const keep = new KeepSet();
@@ -149,7 +152,8 @@ export async function slimImage(opts: SlimOptions): Promise<SlimResult> {
     if (opts.audit) await writeAudit(opts.audit, auditLines(fs, keep, dropped, layerOf));
     if (opts.dryRun) return result;
 
-    const { image, layers } = await buildSlimImage({
+    progress().begin('writing', result.plan.reduce((n, l) => n + l.bytes, 0));
+    const built = await buildSlimImage({
       source,
       fs,
       keep,
@@ -160,6 +164,8 @@ export async function slimImage(opts: SlimOptions): Promise<SlimResult> {
       mtime: opts.mtime,
       sourceRef: opts.source,
     });
+    progress().end();
+    const { image, layers } = built;
     const tag = opts.tag ?? defaultTag(source);
     if (source.repoTags.includes(tag) || source.repoTags.includes(`${tag}:latest`)) {
       throw new UsageError(`the output tag ${tag} is the source image's own tag; whittle never replaces the source (choose another --tag)`);

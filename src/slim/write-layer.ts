@@ -5,6 +5,7 @@ import { pack } from 'tar-stream';
 import type { FsEntry, RootFs } from '../rootfs/rootfs.js';
 import { copyIntoPack, type TarHeader } from '../transports/layout-writer.js';
 import { HashingStream } from '../util/digest.js';
+import { countingStream } from '../report/progress.js';
 import type { KeepSet } from './keep-set.js';
 import { withParents } from './layer-plan.js';
 
@@ -77,7 +78,7 @@ async function writeEntry(fs: RootFs, p: ReturnType<typeof pack>, e: FsEntry, ba
       const first = inode !== undefined ? firstPathOfInode.get(inode) : undefined;
       if (first !== undefined) return entry_(p, { ...meta, type: 'link', linkname: first });
       if (inode !== undefined) firstPathOfInode.set(inode, e.path);
-      return copyIntoPack(p, { ...meta, type: 'file', size: e.size }, fs.openContent(e));
+      return copyIntoPack(p, { ...meta, type: 'file', size: e.size }, fs.openContent(e).pipe(countingStream()));
     }
   }
 }

@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { countingStream, progress } from '../report/progress.js';
 import Docker from 'dockerode';
 import { DaemonError, NotFoundError, UsageError, WhittleError } from '../errors.js';
 import type { Image } from '../image/model.js';
@@ -18,7 +19,7 @@ export function daemonAddress(): string {
 /** The few daemon calls whittle makes, typed as whittle uses them. */
 interface DaemonClient {
   ping(): Promise<void>;
-  inspect(name: string): Promise<{ id: string; repoTags: string[] }>;
+  inspect(name: string): Promise<{ id: string; repoTags: string[]; size: number }>;
   /** The image-save endpoint: a `docker save` tar of one image. */
   save(id: string): Promise<Readable>;
   /** The image-load endpoint: its JSON message stream. */
@@ -37,7 +38,7 @@ function connectDaemon(): DaemonClient {
     },
     inspect: async (name) => {
       const info = await docker.getImage(name).inspect();
-      return { id: info.Id, repoTags: info.RepoTags ?? [] };
+      return { id: info.Id, repoTags: info.RepoTags ?? [], size: info.Size ?? 0 };
     },
     save: async (id) => asReadable(await docker.getImage(id).get()),
     load: async (archive) => asReadable(await docker.loadImage(archive, { quiet: true })),
@@ -70,7 +71,7 @@ function asDaemonError(err: unknown, doing: string): Error {
  */
 export async function imageFromDaemon(name: string, choice: PlatformChoice): Promise<Image> {
   const daemon = connectDaemon();
-  let found: { id: string; repoTags: string[] };
+  let found: { id: string; repoTags: string[]; size: number };
   try {
     found = await daemon.inspect(name);
   } catch (err) {
@@ -83,7 +84,9 @@ export async function imageFromDaemon(name: string, choice: PlatformChoice): Pro
   try {
     const spool = workspace.path('save.tar');
     try {
-      await pipeline(await daemon.save(found.id), createWriteStream(spool));
+      progress().begin('reading', found.size);
+      await pipeline(await daemon.save(found.id), countingStream(), createWriteStream(spool));
+      progress().end();
     } catch (err) {
       throw asDaemonError(err, `saving ${name}`);
     }
@@ -118,7 +121,8 @@ export async function imageToDaemon(image: Image, tag: string): Promise<void> {
   );
   let messages: string;
   try {
-    const response = await daemon.load(Readable.from(archive.stream, { objectMode: false }));
+    progress().begin('loading', image.layers.reduce((n, l) => n + l.size, 0));
+    const response = await daemon.load(Readable.from(archive.stream, { objectMode: false }).pipe(countingStream()));
     // The endpoint answers 200 and reports failures inside its JSON message stream, so it is read to the end.
     const chunks: Buffer[] = [];
     for await (const c of response) chunks.push(Buffer.from(c as Buffer));
@@ -130,6 +134,7 @@ export async function imageToDaemon(image: Image, tag: string): Promise<void> {
     await archive.done.catch(() => undefined);
     throw cause ?? asDaemonError(err, `loading ${tag}`);
   }
+  progress().end();
   // The daemon has answered: what it has not read by now it never will, so stop making it.
   const stoppedEarly = making.state === 'pending';
   if (stoppedEarly) archive.stream.destroy();
