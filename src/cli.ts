@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerCopyCommand } from './commands/copy.js';
 import { registerInspectCommand } from './commands/inspect.js';
@@ -80,6 +80,12 @@ registerCopyCommand(program);
 registerProfilesCommand(program);
 registerVerifyCommand(program);
 registerDiffCommand(program);
+
+// For the benchmark: this process's peak RSS, written where asked when it exits.
+if (process.env.WHITTLE_RSS_FILE) {
+  const file = process.env.WHITTLE_RSS_FILE;
+  process.once('exit', () => writeFileSync(file, `${process.resourceUsage().maxRSS * 1024}\n`));
+}
 
 try {
   await program.parseAsync(process.argv);

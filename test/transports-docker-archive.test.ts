@@ -5,6 +5,7 @@ import { BadInputError, DigestMismatchError, NotFoundError, UsageError } from '.
 import type { Image } from '../src/image/model.js';
 import { openImage } from '../src/transports/index.js';
 import { dir, file, hardlink, symlink, tarBuffer, tempDir, whiteout, type MemberSpec } from './helpers/synthetic.js';
+import { useScratchSpace } from './helpers/scratch-space.js';
 import { readTarEntries } from '../src/tar/tar-reader.js';
 import { dockerOciSaveTar, hex, legacySaveTar, makeLayer, memberDataOffset, type ImageSpec, type LayerBlob } from './helpers/image-archives.js';
 import { rootFsListing } from './helpers/image-listing.js';
@@ -26,22 +27,9 @@ const baseMembers: MemberSpec[] = [
 ];
 const appMembers: MemberSpec[] = [whiteout('usr/share/doc'), dir('app'), file('app/run', 'run-app', 0o755)];
 
-let tmp: ReturnType<typeof tempDir>;
-let opened: Image[] = [];
-beforeEach(() => {
-  tmp = tempDir();
-});
-afterEach(async () => {
-  await Promise.all(opened.map((i) => i.close()));
-  opened = [];
-  tmp.cleanup();
-});
+const tmp = useScratchSpace();
 
-async function open(ref: string): Promise<Image> {
-  const image = await openImage(ref);
-  opened.push(image);
-  return image;
-}
+const open = (ref: string): Promise<Image> => tmp.open(ref);
 
 function save(name: string, bytes: Buffer): string {
   const p = join(tmp.dir, name);

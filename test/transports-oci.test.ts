@@ -8,16 +8,14 @@ import { readTarEntries } from '../src/tar/tar-reader.js';
 import { OciLayoutBuilder, hex, legacySaveTar, makeLayer, sha256, type ImageSpec } from './helpers/image-archives.js';
 import { rootFsListing } from './helpers/image-listing.js';
 import { dir, file, symlink, tempDir } from './helpers/synthetic.js';
+import { useScratchSpace } from './helpers/scratch-space.js';
 
-let tmp: ReturnType<typeof tempDir>;
+const tmp = useScratchSpace();
+
 let opened: Image[] = [];
-beforeEach(() => {
-  tmp = tempDir();
-});
 afterEach(async () => {
   await Promise.all(opened.map((i) => i.close()));
   opened = [];
-  tmp.cleanup();
 });
 
 async function open(ref: string, platform?: { os: string; architecture: string; variant?: string }): Promise<Image> {

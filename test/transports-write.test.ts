@@ -8,25 +8,13 @@ import { readTarEntries, type TarEntry } from '../src/tar/tar-reader.js';
 import { OciLayoutBuilder, hex, makeLayer, type ImageSpec } from './helpers/image-archives.js';
 import { rootFsListing } from './helpers/image-listing.js';
 import { dir, file, tempDir } from './helpers/synthetic.js';
+import { useScratchSpace } from './helpers/scratch-space.js';
 
-let tmp: ReturnType<typeof tempDir>;
-let opened: Image[] = [];
-beforeEach(() => {
-  tmp = tempDir();
-});
-afterEach(async () => {
-  await Promise.all(opened.map((i) => i.close()));
-  opened = [];
-  tmp.cleanup();
-});
+const tmp = useScratchSpace();
 
 const at = (...parts: string[]): string => join(tmp.dir, ...parts);
 
-async function open(ref: string): Promise<Image> {
-  const image = await openImage(ref);
-  opened.push(image);
-  return image;
-}
+const open = (ref: string): Promise<Image> => tmp.open(ref);
 
 async function spec(gzip: boolean): Promise<ImageSpec> {
   return {
