@@ -28,6 +28,7 @@ export function progress(): ProgressReporter {
 /** Counts bytes flowing through into the current phase. */
 export function countingStream(): Transform {
   return new Transform({
+    highWaterMark: 1 << 20,
     transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback) {
       current.advance(chunk.length);
       cb(null, chunk);

@@ -35,6 +35,7 @@ const BLOCK = 512;
 export async function* readTarEntries(range: FileRange, what: string, reader?: RangeReader): AsyncGenerator<TarEntry> {
   const own = reader ? undefined : new RangeReader();
   const rr = reader ?? own!;
+  const window = new ReadWindow(rr, range);
   try {
     let pos = 0;
     let longName: string | undefined;
@@ -47,7 +48,7 @@ export async function* readTarEntries(range: FileRange, what: string, reader?: R
         if (pos === range.size) return;
         throw new BadInputError(`${what}: tar is truncated at byte ${pos} of ${range.size}`);
       }
-      const header = await rr.read(range.path, range.start + pos, BLOCK);
+      const header = await window.read(pos, BLOCK);
       if (isZeroBlock(header)) return;
       verifyChecksum(header, what, pos);
       const typeflag = String.fromCharCode(header[156] || 0x30);
@@ -57,7 +58,7 @@ export async function* readTarEntries(range: FileRange, what: string, reader?: R
       // Special members carry metadata for the next one; their data is small and read whole.
       if (typeflag === 'L' || typeflag === 'K' || typeflag === 'x' || typeflag === 'g') {
         if (dataStart + size > range.size) throw new BadInputError(`${what}: tar is truncated inside a header record`);
-        const data = await rr.read(range.path, range.start + dataStart, size);
+        const data = await window.read(dataStart, size);
         if (typeflag === 'L') longName = cString(data);
         else if (typeflag === 'K') longLink = cString(data);
         else if (typeflag === 'x') pax = { ...pax, ...parsePax(data, what) };
@@ -189,4 +190,32 @@ function parsePax(data: Buffer, what: string): Record<string, string> {
     i += len;
   }
   return out;
+}
+
+/**
+ * Reads ahead in 64 kB windows: headers of small files sit close together, so most header
+ * reads are served from memory instead of one syscall each.
+ */
+class ReadWindow {
+  private start = 0;
+  private buf: Buffer = Buffer.alloc(0);
+  private static readonly SIZE = 64 * 1024;
+
+  constructor(
+    private readonly reader: RangeReader,
+    private readonly range: FileRange,
+  ) {}
+
+  /** `length` bytes at `pos` (relative to the range). */
+  async read(pos: number, length: number): Promise<Buffer> {
+    if (pos >= this.start && pos + length <= this.start + this.buf.length) {
+      return this.buf.subarray(pos - this.start, pos - this.start + length);
+    }
+    if (length > ReadWindow.SIZE) return this.reader.read(this.range.path, this.range.start + pos, length);
+    const want = Math.min(ReadWindow.SIZE, this.range.size - pos);
+    if (want < length) return this.reader.read(this.range.path, this.range.start + pos, length);
+    this.buf = await this.reader.read(this.range.path, this.range.start + pos, want);
+    this.start = pos;
+    return this.buf.subarray(0, length);
+  }
 }

@@ -6,6 +6,7 @@ import { createGunzip } from 'node:zlib';
 import { BadInputError, DigestMismatchError } from '../errors.js';
 import type { Compression, Layer } from '../image/model.js';
 import { openRangeStream, RangeReader, type FileRange } from '../tar/file-range.js';
+import { knownDigest } from './member-digests.js';
 import { HashingStream, digestHex } from '../util/digest.js';
 import type { Workspace } from '../util/workspace.js';
 
@@ -104,6 +105,8 @@ export class BlobLayer implements Layer {
 
 /** sha256 of a byte range, streamed. */
 export async function hashRange(range: FileRange): Promise<string> {
+  const known = knownDigest(range);
+  if (known) return known;
   const hasher = new HashingStream();
   await pipeline(openRangeStream(range), hasher, devNull());
   return hasher.digest();

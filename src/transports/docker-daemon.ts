@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { countingStream, progress } from '../report/progress.js';
+import { forgetDigestsOf, hashMembersInPassing } from './member-digests.js';
 import Docker from 'dockerode';
 import { DaemonError, NotFoundError, UsageError, WhittleError } from '../errors.js';
 import type { Image } from '../image/model.js';
@@ -10,6 +11,8 @@ import { openDockerArchive } from './docker-archive.js';
 import { dockerArchiveStream } from './docker-archive-writer.js';
 import type { PlatformChoice } from './platform.js';
 import { withDefaultTag } from './reference.js';
+
+const SPOOL_BUFFER = 4 << 20;
 
 /** The daemon dockerode talks to: DOCKER_HOST, else the default unix socket. */
 export function daemonAddress(): string {
@@ -85,12 +88,17 @@ export async function imageFromDaemon(name: string, choice: PlatformChoice): Pro
     const spool = workspace.path('save.tar');
     try {
       progress().begin('reading', found.size);
-      await pipeline(await daemon.save(found.id), countingStream(), createWriteStream(spool));
+      // Large buffers: with the 16 kB default, backpressure stalls the daemon's stream and reading
+      // takes twice as long as `docker save` does.
+      await pipeline(await daemon.save(found.id), countingStream(), hashMembersInPassing(spool), createWriteStream(spool, { highWaterMark: SPOOL_BUFFER }));
       progress().end();
     } catch (err) {
       throw asDaemonError(err, `saving ${name}`);
     }
-    const image = await openDockerArchive(spool, undefined, choice, () => workspace.close());
+    const image = await openDockerArchive(spool, undefined, choice, async () => {
+      forgetDigestsOf(spool);
+      await workspace.close();
+    });
     // A save by ID carries no tags: the name asked for comes first, then the others the daemon knows.
     const asked = found.repoTags.find((t) => t === name || t === withDefaultTag(name));
     const repoTags = asked ? [asked, ...found.repoTags.filter((t) => t !== asked)] : found.repoTags;
