@@ -27,6 +27,18 @@ export interface TarEntry {
 
 const BLOCK = 512;
 
+/** Shared by every entry without extended attributes: most of them, and one object less each. */
+const NO_XATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** User and group names repeat across thousands of entries; keep one copy of each. */
+const interned = new Map<string, string>();
+function intern(s: string): string {
+  const hit = interned.get(s);
+  if (hit !== undefined) return hit;
+  if (interned.size < 10_000) interned.set(s, s);
+  return s;
+}
+
 /**
  * Reads the members of a tar that lies in a file range, with positioned reads: headers only,
  * so listing a layer costs a few syscalls per file whatever the file sizes are.
@@ -78,9 +90,9 @@ export async function* readTarEntries(range: FileRange, what: string, reader?: R
       if (dataStart + dataSize > range.size) {
         throw new BadInputError(`${what}: tar is truncated inside ${JSON.stringify(name)}`);
       }
-      const xattrs: Record<string, string> = {};
+      let xattrs: Record<string, string> = NO_XATTRS;
       for (const [k, v] of Object.entries(records)) {
-        if (k.startsWith('SCHILY.xattr.')) xattrs[k.slice('SCHILY.xattr.'.length)] = v;
+        if (k.startsWith('SCHILY.xattr.')) xattrs = { ...xattrs, [k.slice('SCHILY.xattr.'.length)]: v };
       }
       yield {
         name,
@@ -88,8 +100,8 @@ export async function* readTarEntries(range: FileRange, what: string, reader?: R
         mode: readNumber(header, 100, 8, what) & 0o7777,
         uid: records.uid !== undefined ? Number(records.uid) : readNumber(header, 108, 8, what),
         gid: records.gid !== undefined ? Number(records.gid) : readNumber(header, 116, 8, what),
-        uname: records.uname ?? cString(header.subarray(265, 297)),
-        gname: records.gname ?? cString(header.subarray(297, 329)),
+        uname: intern(records.uname ?? cString(header.subarray(265, 297))),
+        gname: intern(records.gname ?? cString(header.subarray(297, 329))),
         size: dataSize,
         mtime: records.mtime !== undefined ? Number(records.mtime) : readNumber(header, 136, 12, what),
         linkname,
