@@ -107,11 +107,6 @@ export async function slimImage(opts: SlimOptions): Promise<SlimResult> {
       const files = keep.paths().filter((p) => fs!.lstat(p)?.type === 'file');
       await createElfAnalyser({ glibcRuntime: profile.essentials.glibcRuntime, gconv: profile.essentials.gconv }).run(ctx, files);
     }
-    const dropped = applyDropGlobs(keep, [
-      ...profile.drop.map((glob, i) => ({ glob, source: `profile ${profile.name} drop[${i}]` })),
-      ...opts.drop.map((glob) => ({ glob, source: '--drop' })),
-    ]);
-
     const baseName = opts.base ?? profile.base;
     const required: RequiredDirectory[] = [TMP];
     let basePlan: { paths: string[]; env: string[] } | undefined;
@@ -122,6 +117,13 @@ export async function slimImage(opts: SlimOptions): Promise<SlimResult> {
     } else if (baseName !== 'scratch') {
       baseImage = await openImage(baseName, { platform: opts.platform });
     }
+    // Drops come last, so they win over the base's files too (tzdata, for one).
+    const dropped = applyDropGlobs(keep, [
+      ...profile.drop.map((glob, i) => ({ glob, source: `profile ${profile.name} drop[${i}]` })),
+      ...opts.drop.map((glob) => ({ glob, source: '--drop' })),
+    ]);
+
+    if (basePlan) basePlan.paths = basePlan.paths.filter((p) => keep.has(p));
     const plan = planLayers(fs, keep, profile.layers, new Set(basePlan?.paths ?? []));
     const layerOf = new Map<string, LayerClass | 'base'>(plan.layerOf);
     for (const p of basePlan?.paths ?? []) layerOf.set(p, 'base');
