@@ -145,7 +145,7 @@ describe('thresholds', () => {
     expect(r.code).toBe(6);
     const report = JSON.parse(r.stdout) as { thresholds: { missed: string[] } };
     expect(report.thresholds.missed[0]).toMatch(/over --max-size 1.00 MB/);
-    expect(r.stderr).toMatch(/^whittle: slimmed size .* is over --max-size/);
+    expect(r.stderr).toMatch(/^whittle: slimmed size .* is over --max-size/m);
   });
 
   it('a met --min-reduction exits 0', async () => {

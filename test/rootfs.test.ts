@@ -2,11 +2,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { dir, file, hardlink, opaque, rootFsOf, symlink, tempDir, whiteout } from './helpers/synthetic.js';
 
 let tmp: ReturnType<typeof tempDir>;
-afterEach(() => tmp?.cleanup());
+let opened: Awaited<ReturnType<typeof rootFsOf>> | undefined;
+afterEach(async () => {
+  await opened?.close();
+  opened = undefined;
+  tmp?.cleanup();
+});
 
 async function tree(layers: Parameters<typeof rootFsOf>[1]): Promise<{ paths: string[]; fs: Awaited<ReturnType<typeof rootFsOf>> }> {
   tmp = tempDir();
   const fs = await rootFsOf(tmp.dir, layers);
+  opened = fs;
   const paths = [...fs.walk()].map((e) => (e.type === 'symlink' ? `${e.path} -> ${e.linkTarget}` : e.type === 'dir' ? `${e.path}/` : e.path));
   return { paths, fs };
 }

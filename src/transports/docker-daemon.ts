@@ -130,7 +130,11 @@ export async function imageToDaemon(image: Image, tag: string): Promise<void> {
   let messages: string;
   try {
     progress().begin('loading', image.layers.reduce((n, l) => n + l.size, 0));
-    const response = await daemon.load(Readable.from(archive.stream, { objectMode: false }).pipe(countingStream()));
+    const body = Readable.from(archive.stream, { objectMode: false });
+    const counted = countingStream();
+    // pipe() does not pass errors on: a failing source must end the request, or the load hangs.
+    body.on('error', (err) => counted.destroy(err));
+    const response = await daemon.load(body.pipe(counted));
     // The endpoint answers 200 and reports failures inside its JSON message stream, so it is read to the end.
     const chunks: Buffer[] = [];
     for await (const c of response) chunks.push(Buffer.from(c as Buffer));
