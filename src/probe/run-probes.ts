@@ -1,6 +1,7 @@
 import Docker from 'dockerode';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DaemonError } from '../errors.js';
+import { onInterrupt } from '../util/interrupt.js';
 import type { ProbeSpec } from './probe-spec.js';
 
 /** What one image answered to one probe. */
@@ -35,11 +36,9 @@ let signalsHooked = false;
 function removeOnSignals(): void {
   if (signalsHooked) return;
   signalsHooked = true;
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => {
-      void Promise.allSettled([...live].map((c) => c.remove({ force: true }))).then(() => process.exit(130));
-    });
-  }
+  onInterrupt(async () => {
+    await Promise.allSettled([...live].map((c) => c.remove({ force: true })));
+  });
 }
 
 async function startContainer(docker: Docker, image: string, cmd: string[] | undefined, network: 'host' | 'none'): Promise<Docker.Container> {

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onInterrupt } from './interrupt.js';
 
 /**
  * A private temporary directory for spooled and decompressed layers. Removed on close and,
@@ -32,9 +33,11 @@ export class Workspace {
   private static removeLeftoversOnExit(): void {
     if (Workspace.hooked) return;
     Workspace.hooked = true;
-    // 'exit' handlers cannot wait, so the removal is synchronous.
-    process.once('exit', () => {
+    const removeAll = (): void => {
       for (const dir of Workspace.live) rmSync(dir, { recursive: true, force: true });
-    });
+    };
+    // 'exit' handlers cannot wait, so the removal is synchronous; Ctrl-C skips 'exit', hence both.
+    process.once('exit', removeAll);
+    onInterrupt(removeAll);
   }
 }
