@@ -25,3 +25,32 @@ export function keepTree(ctx: AnalysisContext, path: string, reason: KeepReason)
   return n;
 }
 
+
+/**
+ * Keeps a folder's tree except what `leaveOut` names a reason for (recorded for the audit, and
+ * not descended into). Symlinks inside are kept with what they resolve to, even outside the
+ * folder: Debian's JDK links conf/ into /etc, Python's sitecustomize.py too.
+ */
+export function keepTreeExcept(ctx: AnalysisContext, path: string, reason: KeepReason, leaveOut: (rel: string, type: string) => string | undefined): number {
+  const top = keepResolved(ctx, path, reason);
+  if (top === undefined) return 0;
+  let n = 0;
+  const visit = (dir: string, rel: string): void => {
+    for (const e of ctx.fs.list(dir)) {
+      const name = e.path.slice(e.path.lastIndexOf('/') + 1);
+      const relPath = rel ? `${rel}/${name}` : name;
+      const why = leaveOut(relPath, e.type);
+      if (why !== undefined) {
+        ctx.keep.decline(e.path, why);
+        if (e.type === 'dir') for (const below of ctx.fs.walk(e.path)) ctx.keep.decline(below.path, why);
+        continue;
+      }
+      n++;
+      if (e.type === 'symlink') keepResolved(ctx, e.path, reason);
+      else ctx.keep.add(e.path, reason);
+      if (e.type === 'dir') visit(e.path, relPath);
+    }
+  };
+  visit(top, '');
+  return n;
+}

@@ -23,6 +23,7 @@ interface SlimFlags extends ProbeFlags {
   base?: string;
   keep: string[];
   drop: string[];
+  set: string[];
   audit?: string;
   dryRun?: boolean;
   json?: boolean;
@@ -41,6 +42,7 @@ export function registerSlimCommand(program: Command): void {
     .option('--base <scratch|distroless|ref>', "what to build on (default: the profile's, distroless)")
     .option('--keep <glob>', 'also keep paths matching this glob (repeatable)', collect, [])
     .option('--drop <glob>', 'never keep paths matching this glob (repeatable)', collect, [])
+    .option('--set <section.key=value>', 'change a profile setting, e.g. node.dropSourceMaps=true or python.dropBytecode=true (repeatable)', collect, [])
     .option('--audit <file>', 'write one JSON line per path: kept or dropped, and why')
     .option('--dry-run', 'print the plan and write nothing')
     .option('--json', 'one JSON document on stdout')
@@ -69,6 +71,7 @@ export function registerSlimCommand(program: Command): void {
         ...(flags.base ? { base: flags.base } : {}),
         keep: flags.keep,
         drop: flags.drop,
+        settings: flags.set,
         ...(flags.audit ? { audit: flags.audit } : {}),
         dryRun: flags.dryRun ?? false,
         platform: platformOption(global),

@@ -5,13 +5,22 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { BadInputError, NotFoundError } from '../errors.js';
 import type { Essentials, Profile } from './profile.js';
+import { DEFAULT_NODE_SETTINGS, type NodeSettings } from '../analysers/node/never-runs.js';
+import { DEFAULT_PYTHON_SETTINGS, type PythonSettings } from '../analysers/python/python-settings.js';
+import { DEFAULT_JAVA_SETTINGS, type JavaSettings } from '../analysers/java/java-settings.js';
 
 /** The package root: profiles/ and schema/ sit beside src/ and dist/. */
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BUILTIN_PROFILE_DIR = join(PACKAGE_ROOT, 'profiles');
 const SCHEMA_PATH = join(PACKAGE_ROOT, 'schema', 'profile.schema.json');
 
-type RawProfile = Partial<Omit<Profile, 'essentials'>> & { name: string; essentials?: Partial<Essentials> };
+type RawProfile = Partial<Omit<Profile, 'essentials' | 'node' | 'python' | 'java'>> & {
+  name: string;
+  essentials?: Partial<Essentials>;
+  node?: Partial<NodeSettings>;
+  python?: Partial<PythonSettings>;
+  java?: Partial<JavaSettings>;
+};
 
 let validator: ReturnType<Ajv['compile']> | undefined;
 async function validate(): Promise<ReturnType<Ajv['compile']>> {
@@ -85,6 +94,9 @@ function merge(parent: Profile, child: RawProfile): Profile {
     drop: union(parent.drop, child.drop),
     base: child.base ?? parent.base,
     essentials: { ...parent.essentials, ...child.essentials },
+    node: { ...parent.node, ...child.node },
+    python: { ...parent.python, ...child.python },
+    java: { ...parent.java, ...child.java },
     // A child's rules come first: the first matching rule decides.
     layers: [...(child.layers ?? []), ...parent.layers],
   };
@@ -101,6 +113,9 @@ function complete(raw: RawProfile): Profile {
     drop: raw.drop ?? [],
     base: raw.base ?? 'distroless',
     essentials: { ...DEFAULT_ESSENTIALS, ...raw.essentials },
+    node: { ...DEFAULT_NODE_SETTINGS, ...raw.node },
+    python: { ...DEFAULT_PYTHON_SETTINGS, ...raw.python },
+    java: { ...DEFAULT_JAVA_SETTINGS, ...raw.java },
     layers: raw.layers ?? [],
   };
 }

@@ -1,4 +1,7 @@
 import type { LayerClass } from '../slim/keep-set.js';
+import type { NodeSettings } from '../analysers/node/never-runs.js';
+import type { PythonSettings } from '../analysers/python/python-settings.js';
+import type { JavaSettings } from '../analysers/java/java-settings.js';
 
 /**
  * A profile says what to keep for one kind of program. Built-ins live in profiles/*.yaml; a
@@ -13,7 +16,7 @@ export interface Profile {
   extends?: string;
   /** How `--profile auto` recognises the program from its resolved entrypoint. */
   detect?: ProfileDetect;
-  /** Analysers to run, by name: 'elf', 'shell', 'essentials', later 'node', 'python', 'java'. */
+  /** Analysers to run, by name: 'elf', 'shell', 'essentials', 'node', 'python', 'java'. */
   analysers: string[];
   /** Extra roots for the analysers besides the entrypoint (paths or globs). */
   roots: string[];
@@ -24,6 +27,10 @@ export interface Profile {
   /** 'scratch', 'distroless' or an image reference. */
   base: string;
   essentials: Essentials;
+  /** Settings of the runtime analysers (used when the analyser is listed). */
+  node: NodeSettings;
+  python: PythonSettings;
+  java: JavaSettings;
   /** Layer plan: the first rule whose glob matches a kept path decides its layer. */
   layers: LayerRule[];
 }

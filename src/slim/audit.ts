@@ -24,7 +24,7 @@ export function* auditLines(fs: RootFs, keep: KeepSet, dropped: ReadonlyMap<stri
       const layer = layerOf.get(e.path);
       yield { ...line, kept: true, ...(layer ? { layer } : {}), reasons: keep.reasonsFor(e.path) };
     } else {
-      yield { ...line, kept: false, reason: dropped.get(e.path) ?? (parentKept(keep, e.path) ? 'no rule kept it' : 'no rule kept it or its directory') };
+      yield { ...line, kept: false, reason: dropped.get(e.path) ?? keep.declinedReason(e.path) ?? (parentKept(keep, e.path) ? 'no rule kept it' : 'no rule kept it or its directory') };
     }
   }
   for (const path of keep.paths()) {

@@ -32,6 +32,7 @@ export interface GeneratedFile {
 export class KeepSet {
   private readonly reasons = new Map<string, KeepReason[]>();
   private readonly generated = new Map<string, GeneratedFile>();
+  private readonly declined = new Map<string, string>();
 
   /** Returns true if the path was not kept before (so callers can recurse only once). */
   add(path: string, reason: KeepReason): boolean {
@@ -62,6 +63,19 @@ export class KeepSet {
     const p = cleanPath(path);
     this.generated.set(p, file);
     this.reasons.set(p, [reason, ...(this.reasons.get(p) ?? [])]);
+  }
+
+  /**
+   * Records why an analyser chose to leave a path out (a devDependency, a README), so the audit
+   * can say so instead of "no rule kept it". A path kept by anyone else stays kept.
+   */
+  decline(path: string, why: string): void {
+    const p = cleanPath(path);
+    if (!this.declined.has(p)) this.declined.set(p, why);
+  }
+
+  declinedReason(path: string): string | undefined {
+    return this.declined.get(cleanPath(path));
   }
 
   generatedContent(path: string): GeneratedFile | undefined {

@@ -3,6 +3,10 @@ import { createElfAnalyser } from '../analysers/elf/elf-analyser.js';
 import { envMap, resolveEntrypoint, type ProgramStep, type ResolvedEntrypoint } from '../analysers/entrypoint.js';
 import { resolveImageUser, runEssentials } from '../analysers/essentials.js';
 import { keepResolved } from '../analysers/keep-path.js';
+import { runJavaAnalyser } from '../analysers/java/java-analyser.js';
+import { runNodeAnalyser } from '../analysers/node/node-analyser.js';
+import { runPythonAnalyser } from '../analysers/python/python-analyser.js';
+import { applyProfileOverrides } from '../profiles/profile-overrides.js';
 import { analyseScript } from '../analysers/shell-script.js';
 import { UsageError } from '../errors.js';
 import type { Image, Platform } from '../image/model.js';
@@ -33,6 +37,8 @@ export interface SlimOptions {
   base?: string;
   keep: readonly string[];
   drop: readonly string[];
+  /** Profile setting overrides: "node.dropSourceMaps=true". */
+  settings?: readonly string[];
   /** Write the audit (JSON lines) here. */
   audit?: string;
   dryRun: boolean;
@@ -92,9 +98,11 @@ export async function slimImage(opts: SlimOptions): Promise<SlimResult> {
     const ctx: AnalysisContext = { fs, config: source.config, env, keep, warn };
 
     const entry = await resolveEntrypoint(fs, containerConfig);
-    const profile = await chooseProfile(opts.profile, entry);
-    await keepPrograms(ctx, entry, containerConfig.WorkingDir || '/');
+    const profile = applyProfileOverrides(await chooseProfile(opts.profile, entry), opts.settings ?? []);
+    const cwd = containerConfig.WorkingDir || '/';
+    await keepPrograms(ctx, entry, cwd);
     if (containerConfig.WorkingDir) keepResolved(ctx, containerConfig.WorkingDir, { by: 'config', why: 'WorkingDir of the image', layer: 'app' });
+    await runRuntimeAnalysers(ctx, profile, { entry, cwd, architecture: source.config.architecture });
     for (const root of profile.roots) keepResolved(ctx, root, { by: 'profile', why: `profile ${profile.name} root` });
     const globMatches = applyKeepGlobs(fs, keep, [
       ...profile.keep.map((glob, i) => ({ glob, source: `profile ${profile.name} keep[${i}]` })),
@@ -188,6 +196,13 @@ export async function slimImage(opts: SlimOptions): Promise<SlimResult> {
   }
 }
 
+/** The language-runtime analysers the profile names; each does nothing when its runtime is not the entrypoint's. */
+async function runRuntimeAnalysers(ctx: AnalysisContext, profile: Profile, at: { entry: ResolvedEntrypoint; cwd: string; architecture: string }): Promise<void> {
+  if (profile.analysers.includes('node')) await runNodeAnalyser(ctx, { ...at, settings: profile.node });
+  if (profile.analysers.includes('python')) await runPythonAnalyser(ctx, { ...at, settings: profile.python });
+  if (profile.analysers.includes('java')) await runJavaAnalyser(ctx, { ...at, settings: profile.java });
+}
+
 async function chooseProfile(name: string, entry: ResolvedEntrypoint): Promise<Profile> {
   if (name !== 'auto') return loadProfile(name);
   return detectProfile(entry, await loadBuiltinProfiles()) ?? loadProfile('base');
@@ -202,10 +217,10 @@ async function keepPrograms(ctx: AnalysisContext, entry: ResolvedEntrypoint, cwd
   entry.chain.forEach((step, i) => keepStep(step, i === 0 ? `entrypoint ${JSON.stringify(entry.argv[0])}` : `interpreter of /${entry.chain[i - 1]!.path}`));
   const scripts: Array<{ path?: string; inline?: string }> = [];
   if (entry.inlineScript !== undefined) scripts.push({ inline: entry.inlineScript });
-  for (const step of entry.chain) if (step.kind === 'script') scripts.push({ path: step.path });
+  for (const step of entry.chain) if (isShellScript(step)) scripts.push({ path: step.path });
   for (const prog of entry.cmdPrograms) {
     keepStep(prog, `named in CMD, which the entrypoint script may run`);
-    if (prog.kind === 'script') scripts.push({ path: prog.path });
+    if (isShellScript(prog)) scripts.push({ path: prog.path });
   }
   const done = new Set<string>();
   for (let i = 0; i < scripts.length && i < 64; i++) {
@@ -224,11 +239,25 @@ async function keepPrograms(ctx: AnalysisContext, entry: ResolvedEntrypoint, cwd
       if (head.toString('latin1') === '#!') {
         const sub = await resolveEntrypoint(ctx.fs, { Entrypoint: [`/${prog.path}`] }).catch(() => undefined);
         for (const step of sub?.chain.slice(1) ?? []) keepStep(step, `interpreter of /${prog.path}`);
-        scripts.push({ path: prog.path });
+        if (sub && isShellScript(sub.chain[0]!)) scripts.push({ path: prog.path });
       }
     }
     for (const nf of analysis.notFound) ctx.warn(`command ${nf.name} run by ${nf.script} is not in the image`);
   }
+}
+
+const SHELLS = /^(sh|bash|dash|ash|zsh|ksh|mksh|busybox)$/;
+
+/** A script the shell analyser can read: its #! names a shell (directly or through env). Python or node scripts are not. */
+function isShellScript(step: ProgramStep): boolean {
+  if (step.kind !== 'script' || !step.shebang?.length) return false;
+  const [interp, ...args] = step.shebang;
+  const name = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
+  if (name(interp!) === 'env') {
+    const prog = args.find((a) => !a.startsWith('-') && !a.includes('='));
+    return prog !== undefined && SHELLS.test(name(prog));
+  }
+  return SHELLS.test(name(interp!));
 }
 
 function defaultTag(image: Image): string {

@@ -13,6 +13,54 @@ export interface FixtureCheck {
   expectStdoutMatch?: string;
   expectExit?: number;
   http?: { port: number; path: string; expectStatus: number; expectBody?: string; expectBodyMatch?: string };
+  /** Paths whose status and body must be the same from the original and the slimmed image. */
+  compare?: string[];
+}
+
+export interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
+/** Starts the image's server and asks it every `compare` path of the fixture's check, in order. */
+export async function httpAnswers(fixture: string, image: string): Promise<Record<string, HttpAnswer>> {
+  const check = readCheck(fixture);
+  if (!check.http || !check.compare) throw new Error(`fixtures/${fixture}/check.json has no http check with compare paths`);
+  const port = check.http.port;
+  const started = await docker(['run', '-d', '--rm', '--network', 'host', image]);
+  if (started.code !== 0) throw new Error(`could not start ${image}: ${started.stderr.trim()}`);
+  const id = started.stdout.trim();
+  try {
+    await waitForServer(id, port, check.http.path);
+    const answers: Record<string, HttpAnswer> = {};
+    for (const path of check.compare) {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(10_000) });
+      answers[path] = { status: res.status, body: await res.text() };
+    }
+    return answers;
+  } finally {
+    await docker(['rm', '-f', id]);
+  }
+}
+
+async function waitForServer(id: string, port: number, path: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(2000) });
+      return;
+    } catch (err) {
+      last = (err as Error).message;
+      const alive = await docker(['inspect', '-f', '{{.State.Running}}', id]);
+      if (alive.stdout.trim() !== 'true') {
+        const logs = await docker(['logs', id]);
+        throw new Error(`server exited: ${logs.stdout}${logs.stderr}`.trim());
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+  throw new Error(`no answer on port ${port} within 60 s (${last})`);
 }
 
 export function readCheck(fixture: string): FixtureCheck {

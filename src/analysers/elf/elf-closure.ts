@@ -83,9 +83,12 @@ export class ElfResolver {
   }
 
   result(): ElfClosure {
+    // ld.so reuses an object already loaded under that soname: the JVM's libraries need
+    // libjvm.so, which the launcher loaded from lib/server/ before any of them.
+    const sonames = new Set([...this.loaded.values()].map((l) => l.info.soname).filter(Boolean));
     return {
       keep: [...this.keeps.values()],
-      missing: this.missing,
+      missing: this.missing.filter((m) => !sonames.has(m.name)),
       objects: [...this.loaded.values()].map((l) => ({ path: l.path, info: l.info })),
       ...(this.libc ? { libc: this.libc } : {}),
     };
