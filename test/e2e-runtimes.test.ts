@@ -74,6 +74,17 @@ describe.each(APPS)('$fixture', ({ fixture, profile }) => {
   }, 20 * 60_000);
 });
 
+describe('node-api with node.trace', () => {
+  it('keeps only what @vercel/nft reaches and still answers every request as the original does', async () => {
+    const tag = 'whittle-test/node-api:traced';
+    created.push(tag);
+    const res = await whittle(['slim', `docker-daemon:${tags['node-api']}`, '--set', 'node.trace=true', '--tag', tag, '--json']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(await httpAnswers('node-api', tag)).toEqual(await httpAnswers('node-api', tags['node-api']!));
+    expect(await imageSize(tag)).toBeLessThanOrEqual(await imageSize('whittle-test/node-api:slim'));
+  });
+});
+
 describe('node-api audit', () => {
   it('keeps no file of a devDependency and says why each one is left out', () => {
     const lock = JSON.parse(readFileSync(join(repoRoot, 'fixtures', 'node-api', 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };

@@ -252,3 +252,30 @@ describe('entrypoints', () => {
     expect(r.kept).toEqual([]);
   });
 });
+
+describe('node.trace (@vercel/nft over the image)', () => {
+  it('keeps only what the entry script reaches, with nft reasons, and the addons of reached packages', async () => {
+    const r = await nodeImage(
+      [
+        file('app/server.js', "const a = require('lib/a'); require('./local');"),
+        file('app/local.js', ''),
+        file('app/unused.js', ''),
+        file('app/package.json', pkg('app', { dependencies: { lib: '1' } })),
+        file('app/node_modules/lib/package.json', pkg('lib', { exports: { './a': { 'module-sync': './a.mjs', default: './a.js' } } })),
+        file('app/node_modules/lib/a.js', ''),
+        file('app/node_modules/lib/a.mjs', 'export default 1'),
+        file('app/node_modules/lib/b.js', ''),
+        file('app/node_modules/lib/build/Release/lib.node', ''),
+        file('app/node_modules/lib/build/Release/obj.target/lib.node', ''),
+      ],
+      undefined,
+      { trace: true },
+    );
+    expect(r.kept).toEqual(expect.arrayContaining(['/app/server.js', '/app/local.js', '/app/node_modules/lib/a.js', '/app/node_modules/lib/a.mjs', '/app/node_modules/lib/build/Release/lib.node']));
+    expect(r.kept).not.toContain('/app/node_modules/lib/b.js');
+    expect(r.kept).not.toContain('/app/unused.js');
+    expect(r.kept).not.toContain('/app/node_modules/lib/build/Release/obj.target/lib.node');
+    expect(r.declined('/app/node_modules/lib/b.js')).toMatch(/not reached by the @vercel\/nft trace/);
+    expect(r.keep.reasonsFor('app/local.js')[0]?.why).toBe('nft: dependency from /app/server.js');
+  });
+});

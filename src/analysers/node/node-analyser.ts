@@ -8,6 +8,7 @@ import { isProductionPackage, parseLockfile, type Lockfile } from './lockfile.js
 import { neverRunsReason, nodeArch, protectedMatchers, type NodeSettings } from './never-runs.js';
 import { findNodeEntry, packageRootOf, resolveMainModule } from './node-entry.js';
 import { findPackageFolder } from './node-resolve.js';
+import { traceWithNft } from './node-trace.js';
 import { readPackageJson, runtimeDependencyNames, type PackageManifest } from './package-json.js';
 import type { LayerClass } from '../../slim/keep-set.js';
 
@@ -39,6 +40,7 @@ export async function runNodeAnalyser(ctx: AnalysisContext, input: NodeAnalysisI
     if (sh) keepResolved(ctx, `/${sh.path}`, { by: 'node', why: `${ne.tool.name} runs package scripts with sh -c`, layer: 'os' });
     await analysis.keepPackageTree(ne.tool.packageDir, `${ne.tool.name}, run by the entrypoint`, 'runtime');
   }
+  if (input.settings.trace && ne.scripts.length > 0 && (await keepTraced(ctx, ne.scripts, ne.cwd))) return;
   const roots = new Set<string>();
   for (const script of ne.scripts) {
     keepResolved(ctx, script, { by: 'node', why: 'the script node runs', layer: 'app' });
@@ -77,6 +79,43 @@ export async function runNodeAnalyser(ctx: AnalysisContext, input: NodeAnalysisI
       else ctx.warn(`node preloads ${spec}, which cannot be found from /${ne.cwd}`);
     }
   }
+}
+
+/**
+ * node.trace: only the files @vercel/nft reaches from the scripts, each with nft's reason; the
+ * rest of node_modules is left out with a reason. Falls back to whole packages when nft fails.
+ */
+async function keepTraced(ctx: AnalysisContext, scripts: readonly string[], cwd: string): Promise<boolean> {
+  let traced;
+  try {
+    traced = await traceWithNft(ctx.fs, scripts, cwd);
+  } catch (err) {
+    ctx.warn(`node: @vercel/nft could not trace ${scripts.map((s) => `/${s}`).join(', ')} (${(err as Error).message}); keeping whole packages instead`);
+    return false;
+  }
+  const roots = new Set<string>();
+  for (const t of traced) {
+    const layer: LayerClass = t.path.split('/').includes('node_modules') ? 'deps' : 'app';
+    keepResolved(ctx, t.path, { by: 'node', why: `nft: ${t.types.join(', ') || 'traced'}${t.parent ? ` from /${t.parent}` : ''}`, layer });
+    const root = packageRootOf(ctx.fs, t.path);
+    if (root !== undefined && !root.split('/').includes('node_modules')) roots.add(root);
+  }
+  // Addons are loaded from computed paths (bindings, node-gyp-build), which a tracer misses.
+  const packages = new Set(traced.map((t) => packageRootOf(ctx.fs, t.path)).filter((p): p is string => p !== undefined && p.split('/').includes('node_modules')));
+  for (const pkg of packages) {
+    for (const e of ctx.fs.walk(pkg)) {
+      const rel = e.path.slice(pkg.length + 1);
+      if (e.type === 'file' && /^(build\/Release|prebuilds\/linux-[^/]+)\/[^/]+\.node$/.test(rel)) {
+        keepResolved(ctx, e.path, { by: 'node', why: `native addon of /${pkg}, which the trace reached`, layer: 'deps' });
+      }
+    }
+  }
+  for (const root of roots) {
+    for (const e of ctx.fs.walk(joinPath(root, 'node_modules'))) {
+      if (!ctx.keep.has(e.path)) ctx.keep.decline(e.path, 'node: not reached by the @vercel/nft trace (node.trace)');
+    }
+  }
+  return true;
 }
 
 /** The state of one run: packages already kept, so each is walked once. */
