@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist', 'cli.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const SPEED_FIXTURES = ['static-go', 'cgo-go', 'cpp-runpath'];
-const SIZE_FIXTURES = ['static-go', 'cgo-go', 'cpp-runpath', 'pthread-cancel', 'musl', 'entrypoint-script', 'nonroot'];
+const SPEED_FIXTURES = ['static-go', 'cgo-go', 'cpp-runpath', 'node-api'];
+const SIZE_FIXTURES = ['node-api', 'python-flask', 'java-http', 'static-go', 'cgo-go', 'cpp-runpath', 'pthread-cancel', 'musl', 'entrypoint-script', 'nonroot'];
 const MEMORY_FIXTURES = ['bench-500m', 'bench-1500m'];
 const tmp = mkdtempSync(join(tmpdir(), 'whittle-bench-'));
 

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BadInputError, NotFoundError } from '../src/errors.js';
 import { loadBuiltinProfiles, loadProfile } from '../src/profiles/load-profile.js';
+import { applyProfileOverrides } from '../src/profiles/profile-overrides.js';
+import { UsageError } from '../src/errors.js';
 import { tempDir } from './helpers/synthetic.js';
 
 const tmp = tempDir();
@@ -18,13 +20,43 @@ function profileFile(name: string, text: string): string {
 describe('built-in profiles', () => {
   it('all load, and every one but base extends base', async () => {
     const all = await loadBuiltinProfiles();
-    expect(all.map((p) => p.name)).toEqual(expect.arrayContaining(['base', 'static-elf', 'dynamic-elf', 'shell-script']));
+    expect(all.map((p) => p.name)).toEqual(expect.arrayContaining(['base', 'static-elf', 'dynamic-elf', 'shell-script', 'node', 'python', 'java']));
     for (const p of all) {
       expect(p.analysers).toContain('elf');
       expect(p.layers.length).toBeGreaterThan(0);
     }
     expect((await loadProfile('static-elf')).essentials.tzdata).toBe(false);
     expect((await loadProfile('dynamic-elf')).essentials.tzdata).toBe(true);
+  });
+});
+
+describe('runtime profiles', () => {
+  it('each runs its analyser and is detected by program before kind', async () => {
+    for (const name of ['node', 'python', 'java']) {
+      const p = await loadProfile(name);
+      expect(p.analysers).toContain(name);
+      expect(p.detect?.program?.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('a user profile sets runtime settings; --set overrides one and rejects what is not a setting', async () => {
+    const p = await loadProfile(profileFile('n.yaml', 'name: n\nextends: node\nnode:\n  dropSourceMaps: true\npython:\n  stdlibExclude: ["test"]\n'));
+    expect(p.node).toEqual({ pruneFiles: true, dropSourceMaps: true, trace: false });
+    expect(p.python.stdlibExclude).toEqual(['test']);
+    const set = applyProfileOverrides(p, ['node.trace=true', 'java.tools=keytool,jcmd', 'essentials.gconv=true']);
+    expect(set.node.trace).toBe(true);
+    expect(set.java.tools).toEqual(['keytool', 'jcmd']);
+    expect(set.essentials.gconv).toBe(true);
+    expect(p.node.trace).toBe(false);
+    for (const [bad, message] of [
+      ['node.trace=yes', /node\.trace is true or false/],
+      ['node.nope=1', /node has no setting nope \(it has pruneFiles, dropSourceMaps, trace\)/],
+      ['ruby.x=1', /ruby is not one of essentials, node, python, java/],
+      ['trace', /expected SECTION\.KEY=VALUE/],
+    ] as const) {
+      expect(() => applyProfileOverrides(p, [bad])).toThrow(UsageError);
+      expect(() => applyProfileOverrides(p, [bad])).toThrow(message);
+    }
   });
 });
 

@@ -46,6 +46,8 @@ const JDK: MemberSpec[] = [
   file(`${HOME}/bin/keytool`, executable(), 0o755),
   file(`${HOME}/lib/modules`, 'jimage'),
   file(`${HOME}/lib/server/libjvm.so`, ''),
+  file(`${HOME}/lib/server/classes.jsa`, ''),
+  file(`${HOME}/lib/server/classes_nocoops.jsa`, ''),
   file(`${HOME}/lib/libjava.so`, ''),
   file(`${HOME}/lib/src.zip`, ''),
   file(`${HOME}/lib/ct.sym`, ''),
@@ -84,10 +86,10 @@ describe('java command line and jar manifests', () => {
 describe('java analyser', () => {
   it('keeps the runtime part of the JDK and leaves out the development part, with reasons', async () => {
     const r = await javaImage([file('app/app.jar', jarWithManifest('Manifest-Version: 1.0\n'))], { Cmd: ['java', '-jar', '/app/app.jar'] });
-    for (const p of ['bin/java', 'lib/modules', 'lib/server/libjvm.so', 'lib/libjava.so', 'release', 'conf/security/java.security', 'lib/security/cacerts']) expect(r.kept).toContain(`/${HOME}/${p}`);
+    for (const p of ['bin/java', 'lib/modules', 'lib/server/libjvm.so', 'lib/server/classes.jsa', 'lib/libjava.so', 'release', 'conf/security/java.security', 'lib/security/cacerts']) expect(r.kept).toContain(`/${HOME}/${p}`);
     // Debian's conf/ and cacerts are links into /etc; what they point to is kept too.
     expect(r.kept).toEqual(expect.arrayContaining(['/etc/java-17-openjdk/security/java.security', '/etc/ssl/certs/java/cacerts', '/app/app.jar']));
-    const gone: Record<string, RegExp> = { 'bin/javac': /JDK tool/, 'bin/keytool': /JDK tool/, 'lib/src.zip': /source archive/, 'lib/ct.sym': /javac/, jmods: /jlink/, include: /JNI/, man: /manual/ };
+    const gone: Record<string, RegExp> = { 'bin/javac': /JDK tool/, 'bin/keytool': /JDK tool/, 'lib/src.zip': /source archive/, 'lib/ct.sym': /javac/, jmods: /jlink/, include: /JNI/, man: /manual/, 'lib/server/classes_nocoops.jsa': /over 32 GB/ };
     for (const [p, why] of Object.entries(gone)) {
       expect(r.kept).not.toContain(`/${HOME}/${p}`);
       expect(r.declined(`/${HOME}/${p}`)).toMatch(why);

@@ -84,6 +84,8 @@ export async function slimImage(opts: SlimOptions): Promise<SlimResult> {
       opts.warn(m);
     }
   };
+  // A mistyped --set fails before the image is read, not after.
+  applyProfileOverrides(await loadProfile('base'), opts.settings ?? []);
   const source = await openImage(opts.source, { platform: opts.platform });
   const workspace = await Workspace.create();
   let fs: RootFs | undefined;

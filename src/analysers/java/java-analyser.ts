@@ -21,6 +21,9 @@ const JDK_DEVELOPMENT: Record<string, string> = {
   'src.zip': 'the JDK source archive',
   'lib/src.zip': 'the JDK source archive',
   'lib/ct.sym': "javac's symbol tables",
+  // The JVM maps it only when compressed oops are off (heaps over 32 GB); without it such a JVM
+  // starts without class data sharing, a little slower, and otherwise runs the same.
+  'lib/server/classes_nocoops.jsa': 'the class-data archive for heaps over 32 GB (compressed oops off)',
 };
 
 export function isJavaLauncher(step: ProgramStep): boolean {
