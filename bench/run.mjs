@@ -11,7 +11,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist', 'cli.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SPEED_FIXTURES = ['static-go', 'cgo-go', 'cpp-runpath', 'node-api'];
-const SIZE_FIXTURES = ['node-api', 'python-flask', 'java-http', 'static-go', 'cgo-go', 'cpp-runpath', 'pthread-cancel', 'musl', 'entrypoint-script', 'nonroot'];
+const SIZE_FIXTURES = ['node-api', 'node-pnpm', 'node-yarn', 'python-flask', 'java-http', 'static-go', 'cgo-go', 'cpp-runpath', 'pthread-cancel', 'musl', 'entrypoint-script', 'nonroot'];
 const MEMORY_FIXTURES = ['bench-500m', 'bench-1500m'];
 const tmp = mkdtempSync(join(tmpdir(), 'whittle-bench-'));
 
@@ -64,6 +64,8 @@ for (const name of SPEED_FIXTURES) {
   const whittle = [];
   const baseline = [];
   for (let i = 0; i < RUNS; i++) {
+    // Both sides load into a daemon that does not have the result yet.
+    spawnSync('docker', ['rmi', '-f', out], { stdio: 'ignore' });
     whittle.push(seconds(() => slim(src, out)));
     const saved = join(tmp, 'slim.tar');
     sh('bash', ['-c', `docker save ${out} > ${saved}`]);

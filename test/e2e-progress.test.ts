@@ -18,7 +18,7 @@ afterAll(async () => removeImages(...created));
 
 describe('progress', () => {
   it('draws bars with bytes on a terminal', async () => {
-    const env = { ...process.env, CI: '', NO_COLOR: '1' };
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
     delete env.CI;
     const cmd = `${process.execPath} ${cliPath} slim ${source} -t ${created[0]} > /dev/null`;
     const r = await run('script', ['-qec', cmd, '/dev/null'], { env, timeoutMs: 300_000 });

@@ -22,8 +22,11 @@ const created: string[] = [];
 let tags: Record<string, string> = {};
 const work = mkdtempSync(join(tmpdir(), 'whittle-e2e-runtimes-'));
 
+// The same kind of app installed by pnpm (its .pnpm store behind symlinks) and by yarn classic (hoisted, no npm lockfile).
+const LAYOUTS = ['node-pnpm', 'node-yarn'] as const;
+
 beforeAll(async () => {
-  tags = await ensureFixtures(...APPS.map((a) => a.fixture));
+  tags = await ensureFixtures(...APPS.map((a) => a.fixture), ...LAYOUTS);
 }, 40 * 60_000);
 
 afterAll(async () => {
@@ -73,6 +76,24 @@ describe.each(APPS)('$fixture', ({ fixture, profile, share }) => {
     expect(await httpAnswers(fixture, multistage)).toEqual(original);
     expect(await imageSize(slimTag)).toBeLessThanOrEqual(await imageSize(multistage));
   }, 20 * 60_000);
+});
+
+describe.each(LAYOUTS)('%s', (fixture) => {
+  it('answers every request as the original does, with no devDependency kept', async () => {
+    const tag = `whittle-test/${fixture}:slim`;
+    const auditFile = join(work, `${fixture}.audit.jsonl`);
+    created.push(tag);
+    const res = await whittle(['slim', `docker-daemon:${tags[fixture]}`, '--tag', tag, '--audit', auditFile, '--json']);
+    expect(res.code, res.stderr).toBe(0);
+    expect((JSON.parse(res.stdout) as { profile: string }).profile).toBe('node');
+    expect(await httpAnswers(fixture, tag)).toEqual(await httpAnswers(fixture, tags[fixture]!));
+    const lines = readAudit(auditFile);
+    const kept = lines.filter((l) => l.kept).map((l) => l.path);
+    expect(kept).toContain('/srv/app/server.js');
+    // eslint and typescript are devDependencies; /app is another app in the image (node-api's).
+    expect(kept.filter((p) => /\/(typescript|eslint)(@[^/]*)?\//.test(p) || p.startsWith('/app/'))).toEqual([]);
+    expect(lines.some((l) => !l.kept && /node_modules\/(\.pnpm\/)?typescript/.test(l.path) && /^node: /.test(l.reason ?? ''))).toBe(true);
+  });
 });
 
 describe('node-api with node.trace', () => {

@@ -126,16 +126,20 @@ describe('production dependencies', () => {
     expect(r.kept).not.toContain('/app/node_modules/depd/unused.js');
   });
 
-  it("pnpm's store: symlinks kept, dependencies found beside the real folder", async () => {
+  it("pnpm's store: every dependant's symlink kept, dependencies found beside the real folder", async () => {
     const store = 'app/node_modules/.pnpm';
     const r = await nodeImage([
       file('app/server.js', ''),
       file('app/package.json', pkg('app', { dependencies: { express: '4' }, devDependencies: { typescript: '5' } })),
       symlink('app/node_modules/express', '.pnpm/express@4.0.0/node_modules/express'),
       symlink('app/node_modules/typescript', '.pnpm/typescript@5.0.0/node_modules/typescript'),
-      file(`${store}/express@4.0.0/node_modules/express/package.json`, pkg('express', { dependencies: { depd: '2' } })),
+      file(`${store}/express@4.0.0/node_modules/express/package.json`, pkg('express', { dependencies: { depd: '2', 'body-parser': '1' } })),
       file(`${store}/express@4.0.0/node_modules/express/index.js`, ''),
       symlink(`${store}/express@4.0.0/node_modules/depd`, '../../depd@2.0.0/node_modules/depd'),
+      symlink(`${store}/express@4.0.0/node_modules/body-parser`, '../../body-parser@1.0.0/node_modules/body-parser'),
+      // body-parser needs depd too, through a symlink of its own.
+      file(`${store}/body-parser@1.0.0/node_modules/body-parser/package.json`, pkg('body-parser', { dependencies: { depd: '2' } })),
+      symlink(`${store}/body-parser@1.0.0/node_modules/depd`, '../../depd@2.0.0/node_modules/depd'),
       file(`${store}/depd@2.0.0/node_modules/depd/package.json`, pkg('depd')),
       file(`${store}/depd@2.0.0/node_modules/depd/index.js`, ''),
       file(`${store}/typescript@5.0.0/node_modules/typescript/package.json`, pkg('typescript')),
@@ -146,6 +150,7 @@ describe('production dependencies', () => {
         '/app/node_modules/express',
         `/${store}/express@4.0.0/node_modules/express/index.js`,
         `/${store}/express@4.0.0/node_modules/depd`,
+        `/${store}/body-parser@1.0.0/node_modules/depd`,
         `/${store}/depd@2.0.0/node_modules/depd/index.js`,
       ]),
     );

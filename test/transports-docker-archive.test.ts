@@ -4,6 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BadInputError, DigestMismatchError, NotFoundError, UsageError } from '../src/errors.js';
 import type { Image } from '../src/image/model.js';
 import { openImage } from '../src/transports/index.js';
+import { openDockerArchive } from '../src/transports/docker-archive.js';
+import { platformChoice } from '../src/transports/platform.js';
 import { dir, file, hardlink, symlink, tarBuffer, tempDir, whiteout, type MemberSpec } from './helpers/synthetic.js';
 import { useScratchSpace } from './helpers/scratch-space.js';
 import { readTarEntries } from '../src/tar/tar-reader.js';
@@ -173,6 +175,30 @@ describe('docker-archive: broken and hostile input', () => {
       // The blob stream fails at its end, after passing every byte through.
       await expect(drain(image.layers[0]!.openBlob())).rejects.toThrow(/digest mismatch in .*layer 1/);
       await expect(drain(image.layers[1]!.openBlob())).resolves.toBe(image.layers[1]!.size);
+    }
+  });
+
+  it('trusts layer digests only when told to (a spool the daemon just wrote)', async () => {
+    const bytes = Buffer.from(await legacySaveTar([await twoLayerSpec()]));
+    const at = bytes.indexOf(Buffer.from('hello-world-content'));
+    bytes[at] = 'j'.charCodeAt(0);
+    const p = save('trusted.tar', bytes);
+    const trusted = await openDockerArchive(p, undefined, platformChoice(undefined), { trustLayerDigests: true });
+    try {
+      // Not hashed: the changed byte reaches the reader as the source had it.
+      const layer = await trusted.layers[0]!.tar();
+      const names: string[] = [];
+      for await (const e of readTarEntries(layer, 'layer')) names.push(e.name);
+      expect(names).toContain('etc/hostname');
+      await expect(drain(trusted.layers[0]!.openBlob())).resolves.toBe(trusted.layers[0]!.size);
+    } finally {
+      await trusted.close();
+    }
+    const checked = await openDockerArchive(p, undefined, platformChoice(undefined));
+    try {
+      await expect(checked.layers[0]!.tar()).rejects.toThrow(DigestMismatchError);
+    } finally {
+      await checked.close();
     }
   });
 

@@ -5,7 +5,7 @@ import { pack } from 'tar-stream';
 import type { FsEntry, RootFs } from '../rootfs/rootfs.js';
 import { copyIntoPack, type TarHeader } from '../transports/layout-writer.js';
 import { HashingStream } from '../util/digest.js';
-import { countingStream } from '../report/progress.js';
+import { countingStream, progress } from '../report/progress.js';
 import type { KeepSet } from './keep-set.js';
 import { withParents } from './layer-plan.js';
 
@@ -16,6 +16,9 @@ export interface RequiredDirectory {
   uid: number;
   gid: number;
 }
+
+/** Files up to this size are read whole; larger ones are streamed, so memory stays flat. */
+const SMALL_FILE = 1 << 20;
 
 export interface WrittenLayer {
   diffId: string;
@@ -78,6 +81,12 @@ async function writeEntry(fs: RootFs, p: ReturnType<typeof pack>, e: FsEntry, ba
       const first = inode !== undefined ? firstPathOfInode.get(inode) : undefined;
       if (first !== undefined) return entry_(p, { ...meta, type: 'link', linkname: first });
       if (inode !== undefined) firstPathOfInode.set(inode, e.path);
+      if (e.size <= SMALL_FILE) {
+        // One positioned read on an open handle: a stream per file costs an open and a close each.
+        const body = await fs.readContent(e, 0, e.size);
+        progress().advance(body.length);
+        return entry_(p, { ...meta, type: 'file', size: e.size }, body);
+      }
       return copyIntoPack(p, { ...meta, type: 'file', size: e.size }, fs.openContent(e).pipe(countingStream()));
     }
   }

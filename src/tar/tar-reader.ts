@@ -205,13 +205,13 @@ function parsePax(data: Buffer, what: string): Record<string, string> {
 }
 
 /**
- * Reads ahead in 64 kB windows: headers of small files sit close together, so most header
+ * Reads ahead in 256 kB windows: headers of small files sit close together, so most header
  * reads are served from memory instead of one syscall each.
  */
 class ReadWindow {
   private start = 0;
   private buf: Buffer = Buffer.alloc(0);
-  private static readonly SIZE = 64 * 1024;
+  private static readonly SIZE = 256 * 1024;
 
   constructor(
     private readonly reader: RangeReader,

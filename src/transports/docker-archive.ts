@@ -1,7 +1,7 @@
 import { BadInputError, NotFoundError, UsageError } from '../errors.js';
 import type { Image } from '../image/model.js';
 import { Workspace } from '../util/workspace.js';
-import { assembleImage } from './image-from-layout.js';
+import { assembleImage, type OpenOptions } from './image-from-layout.js';
 import { TarLayoutReader, type LayoutReader } from './layout-reader.js';
 import { familiarName, imageFromOciLayout } from './oci-layout.js';
 import type { PlatformChoice } from './platform.js';
@@ -15,10 +15,10 @@ interface DockerSaveEntry {
 }
 
 /** Reads an image from a `docker save` tar (docker-archive:PATH[:REF]). */
-export async function openDockerArchive(path: string, name: string | undefined, choice: PlatformChoice, onClose?: () => Promise<void>): Promise<Image> {
+export async function openDockerArchive(path: string, name: string | undefined, choice: PlatformChoice, opts: OpenOptions = {}): Promise<Image> {
   const layout = await TarLayoutReader.open(path);
   try {
-    return await imageFromDockerArchive(layout, name, choice, onClose);
+    return await imageFromDockerArchive(layout, name, choice, opts);
   } catch (err) {
     await layout.close();
     throw err;
@@ -30,9 +30,9 @@ export async function openDockerArchive(path: string, name: string | undefined, 
  * Docker 25+ OCI layout (blobs/sha256/...) both carry manifest.json, which is read first; an
  * archive with only index.json is read as an OCI layout.
  */
-export async function imageFromDockerArchive(layout: LayoutReader, name: string | undefined, choice: PlatformChoice, onClose?: () => Promise<void>): Promise<Image> {
+export async function imageFromDockerArchive(layout: LayoutReader, name: string | undefined, choice: PlatformChoice, opts: OpenOptions = {}): Promise<Image> {
   if (!(await layout.range('manifest.json'))) {
-    if (await layout.range('index.json')) return imageFromOciLayout(layout, name, choice, onClose);
+    if (await layout.range('index.json')) return imageFromOciLayout(layout, name, choice, opts);
     throw new BadInputError(`${layout.what}: not a docker save archive (no manifest.json)`);
   }
   const entries = await layout.readJson<DockerSaveEntry[]>('manifest.json');
@@ -54,7 +54,7 @@ export async function imageFromDockerArchive(layout: LayoutReader, name: string 
       ...(layerDigests.every((d) => d !== undefined) ? { layerDigests: layerDigests as string[] } : {}),
       repoTags: name ? [withDefaultTag(name), ...(entry.RepoTags ?? []).filter((t) => t !== withDefaultTag(name))] : (entry.RepoTags ?? []),
       workspace,
-      ...(onClose ? { onClose } : {}),
+      ...opts,
     });
   } catch (err) {
     await workspace.close();

@@ -23,7 +23,18 @@ function mediaTypeCompression(mediaType: string): Compression | undefined {
   return undefined;
 }
 
-export interface AssembleArgs {
+/** How an image read from a layout is opened. */
+export interface OpenOptions {
+  /** Runs after the layout and workspace are released. */
+  onClose?: () => Promise<void>;
+  /**
+   * Take layer bytes as matching their digests without hashing them: for a spool the Docker
+   * daemon just wrote, whose digests the daemon computed from the layers it stores.
+   */
+  trustLayerDigests?: boolean;
+}
+
+export interface AssembleArgs extends OpenOptions {
   layout: LayoutReader;
   configPath: string;
   /** When known (OCI layouts, Docker 25+ saves): the config is checked against it. */
@@ -35,8 +46,6 @@ export interface AssembleArgs {
   repoTags: readonly string[];
   annotations?: Record<string, string>;
   workspace: Workspace;
-  /** Runs after the layout and workspace are released. */
-  onClose?: () => Promise<void>;
 }
 
 /**
@@ -69,7 +78,7 @@ export async function assembleImage(args: AssembleArgs): Promise<Image> {
     const digest = args.layerDigests?.[i] ?? (compression === 'none' ? diffId : await hashRange(blob));
     const declared = args.layerMediaTypes?.[i];
     const mediaType = declared && mediaTypeCompression(declared) === compression ? declared : ociLayerMediaType(compression);
-    layers.push(new BlobLayer({ blob, digest, diffId, mediaType, compression, workspace, what }));
+    layers.push(new BlobLayer({ blob, digest, diffId, mediaType, compression, workspace, what, verify: !args.trustLayerDigests }));
   }
   let closed = false;
   return {

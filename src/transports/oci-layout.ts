@@ -5,7 +5,7 @@ import { BadInputError, NotFoundError, UsageError } from '../errors.js';
 import { MediaTypes, formatPlatform, platformOf, type Descriptor, type Image, type Platform } from '../image/model.js';
 import { sha256Hex } from '../util/digest.js';
 import { Workspace } from '../util/workspace.js';
-import { assembleImage, blobPath, ociLayerMediaType } from './image-from-layout.js';
+import { assembleImage, blobPath, ociLayerMediaType, type OpenOptions } from './image-from-layout.js';
 import { DirLayoutReader, parseJson, type LayoutReader } from './layout-reader.js';
 import { DirLayoutWriter, type LayoutWriter } from './layout-writer.js';
 import { platformMatches, type PlatformChoice } from './platform.js';
@@ -46,7 +46,7 @@ export async function openOciDir(dir: string, name: string | undefined, choice: 
  * org.opencontainers.image.ref.name (or io.containerd.image.name) annotation; image indexes,
  * nested ones and Docker manifest lists too, are descended by platform.
  */
-export async function imageFromOciLayout(layout: LayoutReader, name: string | undefined, choice: PlatformChoice, onClose?: () => Promise<void>): Promise<Image> {
+export async function imageFromOciLayout(layout: LayoutReader, name: string | undefined, choice: PlatformChoice, opts: OpenOptions = {}): Promise<Image> {
   if (!(await layout.range('index.json'))) throw new BadInputError(`${layout.what}: not an OCI image layout (no index.json)`);
   const index = await layout.readJson<ImageIndex>('index.json');
   if (!Array.isArray(index?.manifests)) throw new BadInputError(`${layout.what}: index.json has no manifests list`);
@@ -66,7 +66,7 @@ export async function imageFromOciLayout(layout: LayoutReader, name: string | un
       repoTags: imageNames(top.length === 1 ? top[0]! : desc),
       ...(manifest.annotations ? { annotations: manifest.annotations } : {}),
       workspace,
-      ...(onClose ? { onClose } : {}),
+      ...opts,
     });
   } catch (err) {
     await workspace.close();

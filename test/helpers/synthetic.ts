@@ -36,7 +36,7 @@ export const opaque = (dirPath: string): MemberSpec => file(`${dirPath}/.wh..wh.
 export async function tarBuffer(members: readonly MemberSpec[]): Promise<Buffer> {
   const p = pack();
   const chunks: Buffer[] = [];
-  p.on('data', (c: Buffer) => chunks.push(c));
+  p.on('data', (c: unknown) => chunks.push(c as Buffer));
   const done = new Promise<void>((resolve, reject) => {
     p.on('end', resolve);
     p.on('error', reject);
@@ -55,7 +55,9 @@ export async function tarBuffer(members: readonly MemberSpec[]): Promise<Buffer>
       size: content?.length ?? 0,
     };
     await new Promise<void>((resolve, reject) => {
-      p.entry(header, content ?? undefined, (err) => (err ? reject(err) : resolve()));
+      const cb = (err?: Error | null): void => (err ? reject(err) : resolve());
+      if (content) p.entry(header, content, cb);
+      else p.entry(header, cb);
     });
   }
   p.finalize();

@@ -172,9 +172,11 @@ class NodeAnalysis {
           if (!(dep in (m.optionalDependencies ?? {})) && !(dep in (m.peerDependencies ?? {}))) this.ctx.warn(`node: ${dep}, a dependency of ${name}, is not installed`);
           continue;
         }
-        if (devSet.has(found.path) || seen.has(found.path)) continue;
-        seen.add(found.path);
+        if (devSet.has(found.path)) continue;
+        // Every way in is kept, not only the first: pnpm gives each dependant its own symlink.
         for (const link of found.symlinks) this.ctx.keep.add(link, { by: 'node', why: `symlink to /${found.path} (dependency ${dep} of ${name})`, layer: 'deps' });
+        if (seen.has(found.path)) continue;
+        seen.add(found.path);
         await this.keepPackage(found.path, `dependency ${dep} of ${name}`);
         const pkg = await readPackageJson(this.ctx.fs, found.path);
         if (pkg && 'manifest' in pkg) queue.push({ dir: found.path, manifest: pkg.manifest, name: dep });
