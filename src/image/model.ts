@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { FileRange } from '../tar/file-range.js';
+import type { TarEntry } from '../tar/tar-reader.js';
 
 /** The one image model every transport reads into and writes from (go-containerregistry's v1.Image). */
 
@@ -95,6 +96,11 @@ export interface Layer {
   openBlob(): Readable;
   /** The uncompressed tar, checked against `diffId` the first time it is asked for. */
   tar(): Promise<FileRange>;
+  /**
+   * The tar's entries when the source already listed them while reading (a daemon's save), with
+   * data offsets in tar()'s file; undefined otherwise. Given once: the caller keeps them.
+   */
+  takeListedEntries?(): Promise<readonly TarEntry[] | undefined>;
 }
 
 export interface Image {

@@ -100,7 +100,10 @@ export class RootFs {
   static async fromImage(image: Image, onLayer?: (layer: Image['layers'][number]) => void): Promise<RootFs> {
     const fs = new RootFs();
     for (const [i, layer] of image.layers.entries()) {
-      await fs.addLayer({ range: await layer.tar(), what: `layer ${i + 1} (${layer.digest.slice(0, 19)})` }, i);
+      const source = { range: await layer.tar(), what: `layer ${i + 1} (${layer.digest.slice(0, 19)})` };
+      const listed = await layer.takeListedEntries?.();
+      if (listed) fs.applyLayer(listed, i, source.range.path, source.what);
+      else await fs.addLayer(source, i);
       onLayer?.(layer);
     }
     return fs;

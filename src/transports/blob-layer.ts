@@ -8,6 +8,7 @@ import type { Compression, Layer } from '../image/model.js';
 import { openRangeStream, RangeReader, type FileRange } from '../tar/file-range.js';
 import { HashingStream, digestHex } from '../util/digest.js';
 import type { Workspace } from '../util/workspace.js';
+import type { TarEntry } from '../tar/tar-reader.js';
 
 /** Looks at the first bytes: layer media types lie often enough that the bytes decide. */
 export async function detectCompression(range: FileRange): Promise<Compression> {
@@ -48,6 +49,8 @@ export interface BlobLayerInit {
   what: string;
   /** Check the bytes against digest and diffId as they are read (false only for a trusted source). */
   verify: boolean;
+  /** The tar's entries, listed by the source while it read the blob (uncompressed blobs only). */
+  listed?: Promise<readonly TarEntry[] | undefined>;
 }
 
 let decompressed = 0;
@@ -78,6 +81,13 @@ export class BlobLayer implements Layer {
   tar(): Promise<FileRange> {
     this.tarPromise ??= this.prepareTar();
     return this.tarPromise;
+  }
+
+  async takeListedEntries(): Promise<readonly TarEntry[] | undefined> {
+    const listed = this.compression === 'none' ? this.init.listed : undefined;
+    // Given once, so the entries are not held after the root filesystem has them.
+    delete this.init.listed;
+    return listed;
   }
 
   private async prepareTar(): Promise<FileRange> {

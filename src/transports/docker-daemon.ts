@@ -1,4 +1,3 @@
-import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { countingStream, progress } from '../report/progress.js';
@@ -7,11 +6,10 @@ import { DaemonError, NotFoundError, UsageError, WhittleError } from '../errors.
 import type { Image } from '../image/model.js';
 import { Workspace } from '../util/workspace.js';
 import { openDockerArchive } from './docker-archive.js';
+import { DaemonSpool } from './daemon-spool.js';
 import { dockerArchiveStream } from './docker-archive-writer.js';
 import type { PlatformChoice } from './platform.js';
 import { withDefaultTag } from './reference.js';
-
-const SPOOL_BUFFER = 4 << 20;
 
 /** The daemon dockerode talks to: DOCKER_HOST, else the default unix socket. */
 export function daemonAddress(): string {
@@ -83,13 +81,17 @@ export async function imageFromDaemon(name: string, choice: PlatformChoice): Pro
     throw asDaemonError(err, `looking up ${name}`);
   }
   const workspace = await Workspace.create();
+  const spool = new DaemonSpool(workspace.path('save.tar'));
+  const release = async (): Promise<void> => {
+    await spool.close();
+    await workspace.close();
+  };
   try {
-    const spool = workspace.path('save.tar');
     try {
       progress().begin('reading', found.size);
-      // Large buffers: with the 16 kB default, backpressure stalls the daemon's stream and reading
-      // takes twice as long as `docker save` does.
-      await pipeline(await daemon.save(found.id), countingStream(), createWriteStream(spool, { highWaterMark: SPOOL_BUFFER }));
+      // The spool writes in large batches: with the 16 kB default, backpressure stalls the
+      // daemon's stream and reading takes twice as long as `docker save` does.
+      await pipeline(await daemon.save(found.id), countingStream(), spool);
       progress().end();
     } catch (err) {
       throw asDaemonError(err, `saving ${name}`);
@@ -97,13 +99,13 @@ export async function imageFromDaemon(name: string, choice: PlatformChoice): Pro
     // The daemon computed the layers' digests from what it stores and sends exactly those bytes
     // (tar-split), so they are not hashed again: that would add a fifth to the time of a slim.
     // Tar framing is still checked as layers are read, and the daemon checks what is loaded.
-    const image = await openDockerArchive(spool, undefined, choice, { trustLayerDigests: true, onClose: () => workspace.close() });
+    const image = await openDockerArchive(spool.path, undefined, choice, { trustLayerDigests: true, listedMembers: spool.listed, onClose: release });
     // A save by ID carries no tags: the name asked for comes first, then the others the daemon knows.
     const asked = found.repoTags.find((t) => t === name || t === withDefaultTag(name));
     const repoTags = asked ? [asked, ...found.repoTags.filter((t) => t !== asked)] : found.repoTags;
     return { ...image, repoTags, origin: `docker-daemon:${name}` };
   } catch (err) {
-    await workspace.close();
+    await release();
     throw err;
   }
 }

@@ -4,6 +4,7 @@ import { digestHex, isDigest, sha256Hex } from '../util/digest.js';
 import type { Workspace } from '../util/workspace.js';
 import { BlobLayer, detectCompression, hashRange } from './blob-layer.js';
 import { parseJson, type LayoutReader } from './layout-reader.js';
+import type { TarEntry } from '../tar/tar-reader.js';
 
 /** Where a blob lives in an OCI layout (and in a Docker 25+ save). */
 export function blobPath(digest: string): string {
@@ -32,6 +33,8 @@ export interface OpenOptions {
    * daemon just wrote, whose digests the daemon computed from the layers it stores.
    */
   trustLayerDigests?: boolean;
+  /** Entries of tar members the source listed while reading, by member path. */
+  listedMembers?: ReadonlyMap<string, Promise<readonly TarEntry[] | undefined>>;
 }
 
 export interface AssembleArgs extends OpenOptions {
@@ -78,7 +81,7 @@ export async function assembleImage(args: AssembleArgs): Promise<Image> {
     const digest = args.layerDigests?.[i] ?? (compression === 'none' ? diffId : await hashRange(blob));
     const declared = args.layerMediaTypes?.[i];
     const mediaType = declared && mediaTypeCompression(declared) === compression ? declared : ociLayerMediaType(compression);
-    layers.push(new BlobLayer({ blob, digest, diffId, mediaType, compression, workspace, what, verify: !args.trustLayerDigests }));
+    layers.push(new BlobLayer({ blob, digest, diffId, mediaType, compression, workspace, what, verify: !args.trustLayerDigests, ...listedFor(args, path) }));
   }
   let closed = false;
   return {
@@ -97,4 +100,9 @@ export async function assembleImage(args: AssembleArgs): Promise<Image> {
       await args.onClose?.();
     },
   };
+}
+
+function listedFor(args: AssembleArgs, path: string): { listed?: Promise<readonly TarEntry[] | undefined> } {
+  const listed = args.listedMembers?.get(path);
+  return listed ? { listed } : {};
 }
