@@ -10,6 +10,10 @@ export interface FileRange {
   readonly size: number;
 }
 
+/**
+ * Reads up to this size are synchronous (tar headers, ELF headers, small files): from the page
+ * cache they take microseconds, and a round trip to the thread pool costs more than the read.
+ */
 const SYNC_READ = 1 << 20;
 
 /** Large ranges (whole layers) are read in 1 MB chunks: with 64 kB ones, a GB layer costs 16k round trips to the thread pool. */
@@ -44,8 +48,6 @@ export class RangeReader {
     const fh = await this.handle(path);
     let done = 0;
     while (done < length) {
-      // Small reads (tar headers, ELF headers, small files) are synchronous: from the page cache
-      // they take microseconds, and a round trip to the thread pool costs more than the read.
       const bytesRead = length - done <= SYNC_READ ? readSync(fh.fd, buf, done, length - done, position + done) : (await fh.read(buf, done, length - done, position + done)).bytesRead;
       if (bytesRead === 0) throw new BadInputError(`${path} is truncated: wanted ${length} bytes at offset ${position}`);
       done += bytesRead;

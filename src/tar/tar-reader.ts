@@ -61,10 +61,9 @@ export async function* readTarEntries(range: FileRange, what: string, reader?: R
         throw new BadInputError(`${what}: tar is truncated at byte ${pos} of ${range.size}`);
       }
       const header = await window.read(pos, BLOCK);
-      if (isZeroBlock(header)) return;
-      verifyChecksum(header, what, pos);
-      const typeflag = String.fromCharCode(header[156] || 0x30);
-      const size = readNumber(header, 124, 12, what);
+      const block = readHeaderBlock(header, what, pos);
+      if (!block) return;
+      const { typeflag, size } = block;
       const dataStart = pos + BLOCK;
       const next = dataStart + Math.ceil(size / BLOCK) * BLOCK;
       // Special members carry metadata for the next one; their data is small and read whole.
@@ -79,9 +78,7 @@ export async function* readTarEntries(range: FileRange, what: string, reader?: R
         continue;
       }
       const records = { ...globalPax, ...pax };
-      const ustarName = cString(header.subarray(0, 100));
-      const prefix = isUstar(header) ? cString(header.subarray(345, 500)) : '';
-      const name = records.path ?? longName ?? (prefix ? `${prefix}/${ustarName}` : ustarName);
+      const name = records.path ?? longName ?? block.name;
       const linkname = records.linkpath ?? longLink ?? cString(header.subarray(157, 257));
       const entrySize = records.size !== undefined ? Number(records.size) : size;
       const realNext = records.size !== undefined ? dataStart + Math.ceil(entrySize / BLOCK) * BLOCK : next;
@@ -118,6 +115,26 @@ export async function* readTarEntries(range: FileRange, what: string, reader?: R
   } finally {
     await own?.close();
   }
+}
+
+/** What one header block says on its own (no pax or GNU long-name records applied). */
+export interface HeaderBlock {
+  /** The ustar name, with its prefix. */
+  name: string;
+  typeflag: string;
+  size: number;
+}
+
+/**
+ * Reads one 512-byte header block: undefined for a zero block (the end of the archive); a
+ * BadInputError for a bad checksum or number field. `pos` is the block's offset, for the message.
+ */
+export function readHeaderBlock(header: Buffer, what: string, pos: number): HeaderBlock | undefined {
+  if (isZeroBlock(header)) return undefined;
+  verifyChecksum(header, what, pos);
+  const ustarName = cString(header.subarray(0, 100));
+  const prefix = isUstar(header) ? cString(header.subarray(345, 500)) : '';
+  return { name: prefix ? `${prefix}/${ustarName}` : ustarName, typeflag: String.fromCharCode(header[156] || 0x30), size: readNumber(header, 124, 12, what) };
 }
 
 function entryType(flag: string, name: string): TarEntryType {

@@ -2,7 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { RangeReader } from '../tar/file-range.js';
-import { readTarEntries, type TarEntry } from '../tar/tar-reader.js';
+import { readHeaderBlock, readTarEntries, type HeaderBlock, type TarEntry } from '../tar/tar-reader.js';
 
 const BLOCK = 512;
 
@@ -54,37 +54,22 @@ class SaveTarFraming {
   }
 
   private readHeader(dataStart: number): void {
-    const h = this.header;
     this.headerFill = 0;
-    // The end of the archive, or something that is not a tar: stop following, report nothing more.
-    if (h.every((b) => b === 0) || !checksumMatches(h)) {
+    let block: HeaderBlock | undefined;
+    try {
+      block = readHeaderBlock(this.header, 'the save stream', dataStart - BLOCK);
+    } catch {
+      // Not a tar we can follow: report nothing more; the layers are read as from any archive.
+    }
+    if (!block) {
       this.stopped = true;
       return;
     }
-    const size = parseInt(h.toString('latin1', 124, 136).replace(/\0.*$/s, '').trim() || '0', 8);
-    if (!Number.isSafeInteger(size) || size < 0 || h[124]! & 0x80) {
-      this.stopped = true;
-      return;
-    }
-    const type = h[156];
-    const name = cString(h, 0, 100);
-    const prefix = h.toString('latin1', 257, 263) === 'ustar\0' ? cString(h, 345, 155) : '';
-    const regular = type === 0x30 || type === 0;
-    this.current = regular && size > 0 ? { name: prefix ? `${prefix}/${name}` : name, start: dataStart, size } : undefined;
-    this.dataLeft = size;
-    this.padLeft = (BLOCK - (size % BLOCK)) % BLOCK;
+    const regular = block.typeflag === '0' || block.typeflag === '7';
+    this.current = regular && block.size > 0 ? { name: block.name, start: dataStart, size: block.size } : undefined;
+    this.dataLeft = block.size;
+    this.padLeft = (BLOCK - (block.size % BLOCK)) % BLOCK;
   }
-}
-
-function cString(b: Buffer, start: number, length: number): string {
-  const end = b.indexOf(0, start);
-  return b.toString('utf8', start, end === -1 || end > start + length ? start + length : end);
-}
-
-function checksumMatches(h: Buffer): boolean {
-  let sum = 0;
-  for (let k = 0; k < BLOCK; k++) sum += k >= 148 && k < 156 ? 32 : h[k]!;
-  return parseInt(h.toString('latin1', 148, 156).replace(/\0.*$/s, '').trim(), 8) === sum;
 }
 
 /**

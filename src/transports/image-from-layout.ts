@@ -81,7 +81,7 @@ export async function assembleImage(args: AssembleArgs): Promise<Image> {
     const digest = args.layerDigests?.[i] ?? (compression === 'none' ? diffId : await hashRange(blob));
     const declared = args.layerMediaTypes?.[i];
     const mediaType = declared && mediaTypeCompression(declared) === compression ? declared : ociLayerMediaType(compression);
-    layers.push(new BlobLayer({ blob, digest, diffId, mediaType, compression, workspace, what, verify: !args.trustLayerDigests, ...listedFor(args, path) }));
+    layers.push(new BlobLayer({ blob, digest, diffId, mediaType, compression, workspace, what, verify: !args.trustLayerDigests, listed: args.listedMembers?.get(path) }));
   }
   let closed = false;
   return {
@@ -100,9 +100,4 @@ export async function assembleImage(args: AssembleArgs): Promise<Image> {
       await args.onClose?.();
     },
   };
-}
-
-function listedFor(args: AssembleArgs, path: string): { listed?: Promise<readonly TarEntry[] | undefined> } {
-  const listed = args.listedMembers?.get(path);
-  return listed ? { listed } : {};
 }
